@@ -1,0 +1,128 @@
+//! Settings shared by both binaries, read from the environment (a `.env` file
+//! in development) and overridable by flags. Secrets are `SecretString`s so
+//! they never print, not even through `Debug`.
+
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Postgres settings.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// Primary database URL.
+    #[arg(long = "database-url", env = "DATABASE_URL", value_parser = parse_secret)]
+    pub url: SecretString,
+    /// Optional read replica for read-only queries.
+    #[arg(long = "database-replica-url", env = "DATABASE_REPLICA_URL", value_parser = parse_secret)]
+    pub replica_url: Option<SecretString>,
+    /// Largest number of pooled connections of this process.
+    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_connections: u32,
+    /// Idle connections kept open and warm.
+    #[arg(long = "database-min-idle", env = "DATABASE_MIN_IDLE", default_value_t = 5)]
+    pub min_idle: u32,
+    /// How long a request waits for a pooled connection before answering 503.
+    #[arg(long = "database-acquire-timeout-ms", env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
+    pub acquire_timeout_ms: u64,
+}
+
+impl DatabaseConfig {
+    /// A configuration for `url` with the defaults of every other setting.
+    pub fn new(url: &str, max_connections: u32) -> Self {
+        Self {
+            url: SecretString::from(url.to_owned()),
+            replica_url: None,
+            max_connections,
+            min_idle: max_connections.min(2),
+            acquire_timeout_ms: 3000,
+        }
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
+    }
+}
+
+/// Redis settings.
+#[derive(Debug, Clone, Args)]
+pub struct RedisConfig {
+    #[arg(long = "redis-url", env = "REDIS_URL", value_parser = parse_secret)]
+    pub url: SecretString,
+    /// Prefix of every key this deployment writes, so that several
+    /// deployments (or parallel tests) can share one Redis.
+    #[arg(long = "redis-prefix", env = "REDIS_PREFIX", default_value = "esx")]
+    pub prefix: String,
+    /// How long a Redis call may take before the caller falls back.
+    #[arg(long = "redis-timeout-ms", env = "REDIS_TIMEOUT_MS", default_value_t = 250)]
+    pub timeout_ms: u64,
+    #[arg(long = "redis-max-connections", env = "REDIS_MAX_CONNECTIONS", default_value_t = 32)]
+    pub max_connections: u32,
+}
+
+impl RedisConfig {
+    pub fn new(url: &str, prefix: &str) -> Self {
+        Self {
+            url: SecretString::from(url.to_owned()),
+            prefix: prefix.to_owned(),
+            timeout_ms: 250,
+            max_connections: 8,
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// The key that encrypts provider credentials and webhook secrets at rest.
+#[derive(Clone, Args)]
+pub struct EncryptionConfig {
+    /// 32 bytes as 64 hexadecimal characters.
+    #[arg(long = "encryption-key", env = "ENCRYPTION_KEY", value_parser = parse_encryption_key)]
+    pub key: crate::crypto::EncryptionKey,
+}
+
+impl std::fmt::Debug for EncryptionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionConfig { key: [REDACTED] }")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogConfig {
+    #[arg(long = "log-format", env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub format: LogFormat,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+fn parse_encryption_key(value: &str) -> Result<crate::crypto::EncryptionKey, String> {
+    crate::crypto::EncryptionKey::from_hex(value).map_err(|e| e.to_string())
+}
+
+/// The URL with its password hidden, for log lines.
+pub fn redact_url(url: &SecretString) -> String {
+    match url::Url::parse(url.expose_secret()) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparsable url>".into(),
+    }
+}

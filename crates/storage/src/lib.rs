@@ -1,0 +1,19 @@
+//! Storage shared by the API and the worker: configuration, the Postgres pool
+//! (diesel-async on bb8), migrations, the Redis pool, secrets and one module
+//! per table holding its model and queries.
+
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod migrations;
+pub mod models;
+pub mod pagination;
+pub mod redis_pool;
+pub mod schema;
+pub mod telemetry;
+
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use db::{Database, DbConn, PoolStats};
+pub use redis_pool::RedisPool;

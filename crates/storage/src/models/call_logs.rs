@@ -1,0 +1,186 @@
+//! `call_logs`: the call history of an organization, listed newest first by
+//! offset or keyset pages, and upserted by conversation id from the platform.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::pagination::{Page, PageRequest};
+use crate::schema::call_logs;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[diesel(table_name = call_logs, check_for_backend(diesel::pg::Pg))]
+pub struct CallLog {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub agent_id: Option<Uuid>,
+    pub platform: String,
+    pub conversation_id: String,
+    pub phone_number: Option<String>,
+    pub direction: String,
+    pub status: String,
+    pub duration_seconds: i32,
+    pub cost_micros: i64,
+    pub transcript: serde_json::Value,
+    pub summary: Option<String>,
+    pub metadata: serde_json::Value,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = call_logs)]
+pub struct NewCallLog {
+    pub organization_id: Uuid,
+    pub agent_id: Option<Uuid>,
+    pub platform: String,
+    pub conversation_id: String,
+    pub phone_number: Option<String>,
+    pub direction: String,
+    pub status: String,
+    pub duration_seconds: i32,
+    pub cost_micros: i64,
+    pub transcript: serde_json::Value,
+    pub summary: Option<String>,
+    pub metadata: serde_json::Value,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Filters of `GET /api/call-logs`.
+#[derive(Debug, Clone, Default)]
+pub struct CallLogFilter {
+    pub agent_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The position after the last row of a keyset page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub started_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// Opaque text form: `"{micros}.{uuid}"` in URL-safe characters.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.started_at.timestamp_micros(), self.id.simple())
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('.')?;
+        Some(Self {
+            started_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: Uuid::parse_str(id).ok()?,
+        })
+    }
+}
+
+fn filtered(org: Uuid, filter: &CallLogFilter) -> call_logs::BoxedQuery<'static, Pg> {
+    let mut query = call_logs::table.filter(call_logs::organization_id.eq(org)).into_boxed();
+    if let Some(agent) = filter.agent_id {
+        query = query.filter(call_logs::agent_id.eq(agent));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(call_logs::status.eq(status.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(call_logs::started_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(call_logs::started_at.lt(to));
+    }
+    query
+}
+
+/// One page newest first: by offset, or after `cursor` (keyset, constant
+/// cost however deep the page).
+pub fn page_query(
+    org: Uuid,
+    filter: &CallLogFilter,
+    page: PageRequest,
+    cursor: Option<Cursor>,
+) -> call_logs::BoxedQuery<'static, Pg> {
+    let query = filtered(org, filter)
+        .order((call_logs::started_at.desc(), call_logs::id.desc()))
+        .limit(page.limit());
+    match cursor {
+        // A row comparison, so Postgres seeks the composite index directly.
+        Some(c) => query.filter(
+            sql::<Bool>("(call_logs.started_at, call_logs.id) < (")
+                .bind::<Timestamptz, _>(c.started_at)
+                .sql(", ")
+                .bind::<diesel::sql_types::Uuid, _>(c.id)
+                .sql(")"),
+        ),
+        None => query.offset(page.offset()),
+    }
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    filter: &CallLogFilter,
+    page: PageRequest,
+    cursor: Option<Cursor>,
+) -> QueryResult<Page<CallLog>> {
+    let rows: Vec<CallLog> =
+        page_query(org, filter, page, cursor).select(CallLog::as_select()).load(conn).await?;
+    let total = filtered(org, filter).count().get_result(conn).await?;
+    let next_cursor = (rows.len() as i64 == page.limit())
+        .then(|| rows.last().map(|r| Cursor { started_at: r.started_at, id: r.id }.encode()))
+        .flatten();
+    let mut result = Page::new(rows, total, page);
+    result.next_cursor = next_cursor;
+    Ok(result)
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<CallLog> {
+    call_logs::table
+        .filter(call_logs::organization_id.eq(org).and(call_logs::id.eq(id)))
+        .select(CallLog::as_select())
+        .first(conn)
+        .await
+}
+
+/// Inserts or refreshes the call of `(organization, conversation id)`:
+/// replaying the same webhook leaves one row with the same values.
+pub async fn upsert(conn: &mut AsyncPgConnection, call: &NewCallLog) -> QueryResult<CallLog> {
+    diesel::insert_into(call_logs::table)
+        .values(call)
+        .on_conflict((call_logs::organization_id, call_logs::conversation_id))
+        .do_update()
+        .set(call)
+        .returning(CallLog::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Batched insert for the seeder; duplicates are skipped.
+pub async fn insert_batch(conn: &mut AsyncPgConnection, calls: &[NewCallLog]) -> QueryResult<usize> {
+    diesel::insert_into(call_logs::table)
+        .values(calls)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips() {
+        let c = Cursor { started_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(), id: Uuid::new_v4() };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("garbage"), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! One module per table: its model, insert and update types, and the queries
+//! the API and the worker run. Tenant tables take the organization id first
+//! and filter on it in every query.
+
+pub mod agents;
+pub mod call_logs;
+pub mod documents;
+pub mod knowledge_base;
+pub mod organizations;
+pub mod sessions;
+pub mod users;
+pub mod webhook_deliveries;
+pub mod email_outbox;
+pub mod webhooks;
