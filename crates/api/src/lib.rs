@@ -1,1 +1,12 @@
-//! placeholder
+//! The EchoSenseiX HTTP API: actix-web routes over the shared storage crate.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extractors;
+pub mod pagination;
+pub mod request_meta;
+pub mod routes;
+pub mod startup;
+pub mod state;

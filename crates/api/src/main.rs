@@ -1,1 +1,68 @@
-fn main() {}
+//! `echosenseix-api`: `serve` (the default), `migrate`.
+
+use anyhow::Context;
+use api::config::ApiConfig;
+use api::startup::Application;
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use storage::config::{DatabaseConfig, LogConfig};
+
+#[derive(Parser)]
+#[command(name = "echosenseix-api", version, about = "EchoSenseiX API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP on PORT (the default command).
+    Serve(Box<ApiConfig>),
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
+    },
+}
+
+/// `echosenseix-api` alone, or with only flags, means `serve`.
+fn args_with_default_command() -> Vec<String> {
+    let mut args: Vec<String> = std::env::args().collect();
+    let first = args.get(1).map(String::as_str);
+    let is_meta = matches!(first, Some("-h" | "--help" | "-V" | "--version" | "help"));
+    if !is_meta && first.is_none_or(|a| a.starts_with('-')) {
+        args.insert(1, "serve".into());
+    }
+    args
+}
+
+fn main() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse_from(args_with_default_command());
+    // Multi-thread runtime: diesel's migration harness blocks in place.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(config) => serve(*config).await,
+            Command::Migrate { database, log } => {
+                storage::telemetry::init(log.format, "info");
+                let applied = storage::migrations::run_pending(database.url.expose_secret()).await?;
+                if applied.is_empty() {
+                    tracing::info!("schema is up to date");
+                } else {
+                    tracing::info!(migrations = ?applied, "migrations applied");
+                }
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn serve(config: ApiConfig) -> anyhow::Result<()> {
+    storage::telemetry::init(config.log.format, "info,actix_server=warn");
+    let app = Application::build(config).await.context("starting the API server")?;
+    tracing::info!(port = app.port(), "API listening");
+    app.run_until_stopped().await
+}

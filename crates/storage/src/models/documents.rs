@@ -212,3 +212,45 @@ pub async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryR
         .await
         .optional()
 }
+
+/// Inside the transaction that finishes a document: locks the row and says
+/// whether this worker still holds the lease it claimed (`lease_until` as
+/// returned by `claim`), so a worker whose lease ran out and was taken over
+/// never writes its result.
+pub async fn lock_if_leased(conn: &mut AsyncPgConnection, id: Uuid, lease_until: DateTime<Utc>) -> QueryResult<bool> {
+    let found: Option<Uuid> = documents::table
+        .filter(documents::id.eq(id))
+        .filter(documents::status.eq(status::PROCESSING))
+        .filter(documents::lease_until.eq(Some(lease_until)))
+        .select(documents::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// A failed attempt that will be retried at `retry_at`: the lease is held
+/// until then, so neither `claim` nor the sweeper takes the row earlier.
+pub async fn schedule_retry(conn: &mut AsyncPgConnection, id: Uuid, error: &str, retry_at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(documents::table.find(id).filter(documents::status.eq(status::PROCESSING)))
+        .set((documents::lease_until.eq(Some(retry_at)), documents::error_message.eq(Some(error))))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Operator retry of a failed document: queued again with a fresh attempt
+/// budget. False when the row is not failed.
+pub async fn reset_for_retry(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    let n = diesel::update(documents::table.find(id).filter(documents::status.eq(status::FAILED)))
+        .set((
+            documents::status.eq(status::QUEUED),
+            documents::progress.eq(0),
+            documents::attempts.eq(0),
+            documents::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}

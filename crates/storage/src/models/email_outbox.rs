@@ -108,3 +108,62 @@ pub async fn stalled_ids(
         .load(conn)
         .await
 }
+
+pub async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::status.eq(status::SENT),
+            email_outbox::sent_at.eq(Some(Utc::now())),
+            email_outbox::lease_until.eq(None::<DateTime<Utc>>),
+            email_outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Out of attempts, or an error no retry can fix.
+pub async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, error: &str) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::status.eq(status::FAILED),
+            email_outbox::lease_until.eq(None::<DateTime<Utc>>),
+            email_outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A failed attempt retried at `retry_at`; the lease is held until then.
+pub async fn schedule_retry(conn: &mut AsyncPgConnection, id: Uuid, error: &str, retry_at: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id).filter(email_outbox::status.eq(status::SENDING)))
+        .set((email_outbox::lease_until.eq(Some(retry_at)), email_outbox::last_error.eq(Some(error))))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Operator retry of a failed mail, with a fresh attempt budget.
+pub async fn reset_for_retry(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    let n = diesel::update(email_outbox::table.find(id).filter(email_outbox::status.eq(status::FAILED)))
+        .set((
+            email_outbox::status.eq(status::QUEUED),
+            email_outbox::attempts.eq(0),
+            email_outbox::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Retention: deletes sent and failed mails last touched before `before`.
+pub async fn purge_finished(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        email_outbox::table
+            .filter(email_outbox::status.eq_any([status::SENT, status::FAILED]))
+            .filter(email_outbox::updated_at.lt(before)),
+    )
+    .execute(conn)
+    .await
+}

@@ -3,6 +3,7 @@
 //! and filter on it in every query.
 
 pub mod agents;
+pub mod audit_logs;
 pub mod call_logs;
 pub mod documents;
 pub mod knowledge_base;

@@ -120,3 +120,103 @@ pub async fn claim(
     .await
     .optional()
 }
+
+/// `claim`, and only once the delivery is due: a duplicate job arriving
+/// before a scheduled retry does not deliver early.
+pub async fn claim_due(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> QueryResult<Option<WebhookDelivery>> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::id.eq(id))
+            .filter(deliveries::status.eq_any([status::PENDING, status::DELIVERING, status::FAILED]))
+            .filter(deliveries::next_attempt_at.le(now))
+            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
+    )
+    .set((
+        deliveries::status.eq(status::DELIVERING),
+        deliveries::lease_until.eq(Some(lease_until)),
+        deliveries::attempts.eq(deliveries::attempts + 1),
+    ))
+    .returning(WebhookDelivery::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+pub async fn mark_succeeded(conn: &mut AsyncPgConnection, id: Uuid, response_status: i32) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq(status::SUCCEEDED),
+            deliveries::response_status.eq(Some(response_status)),
+            deliveries::last_error.eq(None::<String>),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+            deliveries::delivered_at.eq(Some(Utc::now())),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// A failed attempt, retried at `next_attempt_at`.
+pub async fn mark_attempt_failed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    response_status: Option<i32>,
+    error: &str,
+    next_attempt_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq(status::FAILED),
+            deliveries::response_status.eq(response_status),
+            deliveries::last_error.eq(Some(error)),
+            deliveries::next_attempt_at.eq(next_attempt_at),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Out of attempts, refused, or the endpoint is gone or disabled.
+pub async fn mark_dead(conn: &mut AsyncPgConnection, id: Uuid, response_status: Option<i32>, error: &str) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq(status::DEAD),
+            deliveries::response_status.eq(response_status),
+            deliveries::last_error.eq(Some(error)),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Operator retry of a dead delivery, due now with a fresh attempt budget.
+pub async fn reset_for_retry(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    let n = diesel::update(deliveries::table.find(id).filter(deliveries::status.eq(status::DEAD)))
+        .set((
+            deliveries::status.eq(status::PENDING),
+            deliveries::attempts.eq(0),
+            deliveries::next_attempt_at.eq(Utc::now()),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Retention: deletes succeeded and dead deliveries last touched before `before`.
+pub async fn purge_finished(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        deliveries::table
+            .filter(deliveries::status.eq_any([status::SUCCEEDED, status::DEAD]))
+            .filter(deliveries::updated_at.lt(before)),
+    )
+    .execute(conn)
+    .await
+}

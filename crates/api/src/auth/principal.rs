@@ -1,0 +1,109 @@
+//! The `AuthUser` extractor: resolves `Authorization: Bearer <token>` and
+//! answers 401 for a missing, unknown, expired or revoked token.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Prefix of session tokens handed out by login and register.
+pub const SESSION_TOKEN_PREFIX: &str = "esx";
+/// Prefix of API keys for programmatic consumers.
+pub const API_KEY_PREFIX: &str = "esk";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AuthUser {
+    /// The user behind a session, or the creator of an API key (may be gone).
+    pub user_id: Option<Uuid>,
+    pub organization_id: Uuid,
+    pub role: Role,
+    pub session_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+}
+
+impl AuthUser {
+    /// 403 unless the caller is an owner or admin.
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match self.role {
+            Role::Owner | Role::Admin => Ok(()),
+            Role::Member => Err(ApiError::forbidden("forbidden", "this action needs the owner or admin role")),
+        }
+    }
+
+    pub fn require_owner(&self) -> ApiResult<()> {
+        match self.role {
+            Role::Owner => Ok(()),
+            _ => Err(ApiError::forbidden("forbidden", "this action needs the owner role")),
+        }
+    }
+
+    /// The user id of a session caller; 403 for API keys on user-only routes.
+    pub fn require_user(&self) -> ApiResult<Uuid> {
+        match (self.session_id, self.user_id) {
+            (Some(_), Some(user)) => Ok(user),
+            _ => Err(ApiError::forbidden("user_session_required", "this route needs a user session, not an API key")),
+        }
+    }
+}
+
+/// The token of a request, if it carries a well-formed bearer header.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Middleware or an earlier extractor may already have resolved it.
+        if let Some(user) = req.extensions().get::<AuthUser>() {
+            let user = user.clone();
+            return Box::pin(async move { Ok(user) });
+        }
+        let token = bearer_token(req).map(str::to_owned);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let token = token.ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState not registered")))?;
+            let user = super::resolve::resolve(&state, &token).await?;
+            req.extensions_mut().insert(user.clone());
+            Ok(user)
+        })
+    }
+}

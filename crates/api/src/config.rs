@@ -1,0 +1,109 @@
+//! Settings of the API server, read from the environment or flags.
+
+use clap::Args;
+use secrecy::SecretString;
+use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig, RedisConfig};
+
+/// Everything `echosenseix-api serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct ApiConfig {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub redis: RedisConfig,
+    #[command(flatten)]
+    pub encryption: EncryptionConfig,
+    #[command(flatten)]
+    pub log: LogConfig,
+    #[command(flatten)]
+    pub server: ServerConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerConfig {
+    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    #[arg(long, env = "PORT", default_value_t = 5000)]
+    pub port: u16,
+    /// HTTP worker threads; 0 means one per core.
+    #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Allowed CORS origins, comma-separated; `*` allows any.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "*")]
+    pub cors_origins: Vec<String>,
+    /// Largest JSON body accepted, in bytes.
+    #[arg(long, env = "JSON_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub json_limit: usize,
+    /// Largest uploaded document, in bytes.
+    #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub upload_max_bytes: usize,
+    /// Session lifetime in hours.
+    #[arg(long, env = "SESSION_TTL_HOURS", default_value_t = 24)]
+    pub session_ttl_hours: i64,
+    /// Seconds between SIGTERM and the listener closing, while /health/ready
+    /// answers 503 so load balancers stop routing here.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 5)]
+    pub drain_secs: u64,
+    /// Accepted clock skew of inbound platform webhook signatures, seconds.
+    #[arg(long, env = "WEBHOOK_TOLERANCE_SECS", default_value_t = 1800)]
+    pub webhook_tolerance_secs: i64,
+    /// Failed logins per account per window before 429.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// Failed logins per client address per window before 429.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_IP", default_value_t = 20)]
+    pub login_max_failures_per_ip: u32,
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// Requests per token per minute before 429 (shared by every instance).
+    #[arg(long, env = "API_RATE_LIMIT_PER_MINUTE", default_value_t = 100_000)]
+    pub rate_limit_per_minute: u32,
+    /// Base URL of the ElevenLabs API (tests point it at a local server).
+    #[arg(long, env = "ELEVENLABS_BASE_URL", default_value = "https://api.elevenlabs.io")]
+    pub elevenlabs_base_url: String,
+    /// Timeout of provider connection tests, milliseconds.
+    #[arg(long, env = "PROVIDER_TEST_TIMEOUT_MS", default_value_t = 5000)]
+    pub provider_test_timeout_ms: u64,
+    /// Base URL that links in e-mails point to.
+    #[arg(long, env = "PUBLIC_APP_URL", default_value = "http://localhost:3000")]
+    pub public_app_url: String,
+    /// Platform operator token for /api/admin routes; unset disables them.
+    #[arg(long, env = "ADMIN_TOKEN", value_parser = parse_secret)]
+    pub admin_token: Option<SecretString>,
+    /// Where uploads are stored: a directory path or an object-store URL.
+    #[arg(long, env = "STORAGE_URL", default_value = "./data/uploads")]
+    pub storage_url: String,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    if value.len() < 16 {
+        return Err("must be at least 16 characters".into());
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+impl ServerConfig {
+    /// Defaults for tests: port 0 (any free port), two workers.
+    pub fn for_tests() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 0,
+            workers: 2,
+            cors_origins: vec!["*".into()],
+            json_limit: 1024 * 1024,
+            upload_max_bytes: 25 * 1024 * 1024,
+            session_ttl_hours: 24,
+            drain_secs: 0,
+            webhook_tolerance_secs: 1800,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 20,
+            login_window_secs: 900,
+            rate_limit_per_minute: 100_000,
+            elevenlabs_base_url: "http://127.0.0.1:9".into(),
+            provider_test_timeout_ms: 2000,
+            public_app_url: "http://localhost:3000".into(),
+            admin_token: None,
+            storage_url: std::env::temp_dir().join("esx-test-uploads").to_string_lossy().into_owned(),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Builds and runs the HTTP server: state, middleware, routes, and a
+//! graceful shutdown that first reports "not ready" so load balancers drain
+//! this instance before it stops accepting connections.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::config::{ApiConfig, ServerConfig};
+use crate::error::ApiError;
+use crate::extractors;
+use crate::routes;
+use crate::state::{AppState, Lifecycle};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the listener and builds the server; pools connect lazily, so
+    /// this succeeds while Postgres or Redis are still down.
+    pub async fn build(config: ApiConfig) -> anyhow::Result<Self> {
+        let state = build_state(&config)?;
+        let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
+            .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone(), &config.server)?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains: readiness turns 503 for
+    /// `drain_secs`, in-flight requests finish, and the process exits.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let lifecycle = self.state.lifecycle.clone();
+        let drain = Duration::from_secs(self.state.config.drain_secs);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!(drain.secs = drain.as_secs(), "shutdown requested, draining");
+            lifecycle.start_draining();
+            tokio::time::sleep(drain).await;
+            handle.stop(true).await;
+        });
+        self.server.await.context("HTTP server failed")
+    }
+
+    /// Runs the server on the current runtime (tests).
+    pub fn spawn(self) -> (u16, AppState) {
+        let port = self.port;
+        let state = self.state.clone();
+        tokio::spawn(self.server);
+        (port, state)
+    }
+}
+
+pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
+    let db = storage::Database::connect_lazy(&config.database);
+    let redis = storage::RedisPool::connect_lazy(&config.redis).context("REDIS_URL is not a valid Redis URL")?;
+    Ok(AppState {
+        db,
+        redis,
+        encryption: config.encryption.key.clone(),
+        config: Arc::new(config.server.clone()),
+        lifecycle: Arc::new(Lifecycle::new(config.database.url.clone())),
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["x-request-id", "x-cache", "retry-after"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        cors.allow_any_origin()
+    } else {
+        origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+    }
+}
+
+fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow::Result<Server> {
+    let data = web::Data::new(state);
+    let config = config.clone();
+    let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(extractors::json_config(config.json_limit))
+            .app_data(extractors::query_config())
+            .app_data(extractors::path_config())
+            .configure(routes::configure_root)
+            .service(web::scope("/api").configure(routes::configure_api))
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found("route")) }))
+            .wrap(cors(&config.cors_origins))
+            .wrap(Compress::default())
+            .wrap(DefaultHeaders::new().add(("x-content-type-options", "nosniff")))
+            .wrap(actix_web::middleware::from_fn(request_id_header))
+            .wrap(TracingLogger::default())
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Copies the request id of the tracing span onto the response, so a client
+/// can quote it and operators find every log line of that request.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let request_id = actix_web::HttpMessage::extensions(&req).get::<RequestId>().copied();
+    let mut response = next.call(req).await?;
+    if let Some(id) = request_id {
+        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+            response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        }
+    }
+    Ok(response)
+}

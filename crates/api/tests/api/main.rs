@@ -1,0 +1,5 @@
+//! API integration tests: one binary, a module per resource, each test on a
+//! spawned server with its own database and Redis prefix.
+
+mod health;
+mod helpers;
