@@ -1,1 +1,22 @@
-//! placeholder
+//! Background jobs shared by the API (producer) and the worker (consumer):
+//! queue names and Redis keys, payload types, the apalis-redis storages, the
+//! enqueue helpers, queue statistics, operator retries and the webhook event
+//! fan-out.
+//!
+//! The Postgres row (documents, email_outbox, webhook_deliveries) is the
+//! source of truth; a Redis job carries only the row id. An enqueue that
+//! fails (Redis down) is logged and counted, and the worker's sweeper
+//! enqueues the row later.
+
+pub mod admin;
+pub mod events;
+pub mod payload;
+pub mod queue;
+pub mod queues;
+pub mod stats;
+
+pub use events::publish_event;
+pub use payload::{AnalyticsJob, DocumentJob, EmailJob, Job, SweepJob, WebhookJob};
+pub use queue::{Queue, QueueKeys};
+pub use queues::{JobsError, Queues};
+pub use stats::QueueStats;
