@@ -74,3 +74,74 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("request sent")
     }
 }
+
+/// A user with a live session, created straight in the database so tests of
+/// any resource can authenticate without going through the auth routes.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub token: String,
+    pub user_id: uuid::Uuid,
+    pub organization_id: uuid::Uuid,
+    pub email: String,
+}
+
+impl TestApp {
+    /// A new organization with one user of `role` ("owner", "admin" or
+    /// "member") and a bearer token for that user.
+    pub async fn new_org_user(&self, role: &str) -> TestUser {
+        use storage::models::organizations;
+        let mut conn = self.state.db.get().await.unwrap();
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let org = organizations::insert(
+            &mut conn,
+            &organizations::NewOrganization {
+                name: format!("Org {suffix}"),
+                subdomain: None,
+                plan: "pro".into(),
+                max_agents: 50,
+                max_users: 50,
+            },
+        )
+        .await
+        .unwrap();
+        self.add_user(&org.id, role, &suffix).await
+    }
+
+    /// Another user of `role` in an existing organization.
+    pub async fn add_user(&self, org: &uuid::Uuid, role: &str, suffix: &str) -> TestUser {
+        use storage::models::{sessions, users};
+        let mut conn = self.state.db.get().await.unwrap();
+        let email = format!("{role}-{suffix}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let user = users::insert(
+            &mut conn,
+            &users::NewUser {
+                organization_id: *org,
+                email: email.clone(),
+                password_hash: "not-a-usable-hash".into(),
+                name: format!("Test {role}"),
+                role: role.into(),
+            },
+        )
+        .await
+        .unwrap();
+        let token = storage::crypto::generate_token("esx");
+        sessions::insert(
+            &mut conn,
+            &sessions::NewSession {
+                user_id: user.id,
+                organization_id: *org,
+                token_hash: storage::crypto::token_digest(&token),
+                expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+                user_agent: None,
+                ip: None,
+            },
+        )
+        .await
+        .unwrap();
+        TestUser { token, user_id: user.id, organization_id: *org, email }
+    }
+
+    pub fn authed(&self, method: reqwest::Method, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(&user.token)
+    }
+}

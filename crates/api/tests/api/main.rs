@@ -1,5 +1,7 @@
 //! API integration tests: one binary, a module per resource, each test on a
 //! spawned server with its own database and Redis prefix.
 
+#![allow(dead_code)]
+
 mod health;
 mod helpers;
