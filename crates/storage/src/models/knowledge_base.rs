@@ -198,3 +198,12 @@ pub async fn replace_document_chunks(
     }
     Ok(written)
 }
+
+/// When any entry of the organization last changed (knowledge-base stats).
+pub async fn last_updated(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<Option<DateTime<Utc>>> {
+    kb::table
+        .filter(kb::organization_id.eq(org))
+        .select(diesel::dsl::max(kb::updated_at))
+        .get_result(conn)
+        .await
+}
