@@ -2,12 +2,14 @@
 //! (diesel-async on bb8), migrations, the Redis pool, secrets and one module
 //! per table holding its model and queries.
 
+pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod migrations;
 pub mod models;
 pub mod pagination;
+pub mod rate_limit;
 pub mod redis_pool;
 pub mod schema;
 pub mod telemetry;

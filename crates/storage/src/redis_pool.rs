@@ -2,12 +2,72 @@
 //! is down or slow costs a request milliseconds, not seconds.
 
 use bb8_redis::RedisConnectionManager;
-use redis::AsyncCommands;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Value};
 use secrecy::ExposeSecret;
 
 use crate::config::RedisConfig;
 
-pub type RedisConn = bb8::PooledConnection<'static, RedisConnectionManager>;
+pub type RedisConn = bb8::PooledConnection<'static, Manager>;
+
+/// bb8-redis' manager, except that a connection whose socket failed is
+/// reported broken and replaced: bb8-redis never reports one broken, and a
+/// multiplexed connection to a Redis that restarted fails forever.
+pub struct Manager(RedisConnectionManager);
+
+/// A pooled multiplexed connection that remembers a transport failure.
+pub struct ManagedConnection {
+    inner: MultiplexedConnection,
+    broken: bool,
+}
+
+impl ManagedConnection {
+    fn note<T>(&mut self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        if let Err(e) = &result {
+            if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() {
+                self.broken = true;
+            }
+        }
+        result
+    }
+}
+
+impl ConnectionLike for ManagedConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let result = self.inner.req_packed_command(cmd).await;
+            self.note(result)
+        })
+    }
+
+    fn req_packed_commands<'a>(&'a mut self, pipeline: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let result = self.inner.req_packed_commands(pipeline, offset, count).await;
+            self.note(result)
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.get_db()
+    }
+}
+
+impl bb8::ManageConnection for Manager {
+    type Connection = ManagedConnection;
+    type Error = redis::RedisError;
+
+    async fn connect(&self) -> Result<Self::Connection, Self::Error> {
+        Ok(ManagedConnection { inner: self.0.connect().await?, broken: false })
+    }
+
+    async fn is_valid(&self, conn: &mut Self::Connection) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut conn.inner).await
+    }
+
+    fn has_broken(&self, conn: &mut Self::Connection) -> bool {
+        conn.broken
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedisError {
@@ -21,15 +81,16 @@ pub enum RedisError {
 
 #[derive(Clone)]
 pub struct RedisPool {
-    pool: bb8::Pool<RedisConnectionManager>,
+    pool: bb8::Pool<Manager>,
     prefix: String,
     timeout: std::time::Duration,
 }
 
 impl RedisPool {
     pub fn connect_lazy(config: &RedisConfig) -> Result<Self, RedisError> {
-        let manager = RedisConnectionManager::new(config.url.expose_secret())
-            .map_err(|e| RedisError::Unavailable(e.to_string()))?;
+        let manager = Manager(
+            RedisConnectionManager::new(config.url.expose_secret()).map_err(|e| RedisError::Unavailable(e.to_string()))?,
+        );
         let pool = bb8::Pool::builder()
             .max_size(config.max_connections)
             .min_idle(Some(1))

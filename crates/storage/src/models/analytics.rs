@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Timestamptz};
-use diesel_async::scoped_futures::ScopedFutureExt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -40,8 +39,7 @@ pub async fn refresh_day(
 ) -> QueryResult<usize> {
     let from = day_start(day);
     let to = day_start(day + Days::new(1));
-    conn.transaction(|c| {
-        async move {
+    conn.transaction(async move |c| {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || $2::text, 0)) IS NULL")
                 .bind::<diesel::sql_types::Uuid, _>(org)
                 .bind::<Date, _>(day)
@@ -66,9 +64,7 @@ pub async fn refresh_day(
             .bind::<Timestamptz, _>(to)
             .execute(c)
             .await
-        }
-        .scope_boxed()
-    })
+        })
     .await
 }
 
@@ -79,8 +75,7 @@ pub async fn refresh_organizations(
     orgs: &[Uuid],
 ) -> QueryResult<usize> {
     let orgs = orgs.to_vec();
-    conn.transaction(|c| {
-        async move {
+    conn.transaction(async move |c| {
             diesel::sql_query("DELETE FROM analytics_daily WHERE organization_id = ANY($1)")
                 .bind::<Array<diesel::sql_types::Uuid>, _>(&orgs)
                 .execute(c)
@@ -96,9 +91,7 @@ pub async fn refresh_organizations(
             .bind::<Array<diesel::sql_types::Uuid>, _>(&orgs)
             .execute(c)
             .await
-        }
-        .scope_boxed()
-    })
+        })
     .await
 }
 

@@ -3,6 +3,7 @@
 //! and filter on it in every query.
 
 pub mod agents;
+pub mod analytics;
 pub mod audit_logs;
 pub mod call_logs;
 pub mod documents;
@@ -15,3 +16,6 @@ pub mod users;
 pub mod webhook_deliveries;
 pub mod email_outbox;
 pub mod webhooks;
+pub mod api_keys;
+pub mod invitations;
+pub mod password_resets;

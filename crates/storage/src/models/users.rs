@@ -111,3 +111,13 @@ pub async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryR
         .await?;
     Ok(n == 1)
 }
+
+/// Users of the organization holding `role` (the last owner is protected).
+pub async fn count_with_role(conn: &mut AsyncPgConnection, org: Uuid, role: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::organization_id.eq(org))
+        .filter(users::role.eq(role))
+        .count()
+        .get_result(conn)
+        .await
+}

@@ -1,0 +1,92 @@
+# EchoSenseiX developer commands. `make help` lists them.
+#
+# Variables you can override: ARGS (passed to the program a target runs),
+# CARGO, TEST_DATABASE_URL, TEST_REDIS_URL, COMPOSE.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+ARGS ?=
+COMPOSE ?= $(shell command -v docker-compose >/dev/null 2>&1 && echo docker-compose || echo docker compose)
+
+API_PKG := echosenseix-api
+WORKER_PKG := echosenseix-worker
+LOADTEST_PKG := echosenseix-loadtest
+
+# Tests create one database per test from this server (see docs/OPERATIONS.md).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
+export TEST_DATABASE_URL TEST_REDIS_URL
+
+# Pass a target directory through only when the caller chose one.
+ifdef CARGO_TARGET_DIR
+export CARGO_TARGET_DIR
+endif
+
+.PHONY: help dev services test migrate seed load-test load-test-k6 load-test-artillery \
+	bench fmt fmt-check lint build release compose-check
+
+help: ## List the targets
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{ printf "  make %-20s %s\n", $$1, $$2 }'
+
+dev: ## Services, build, migrate, then run the API and one worker (Ctrl-C stops both)
+	@scripts/dev.sh $(ARGS)
+
+services: ## Make sure Postgres and Redis answer (starts or installs them if needed)
+	@scripts/services.sh
+
+test: ## Run the whole test suite against real Postgres and Redis
+	@DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' scripts/services.sh
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		echo "+ $(CARGO) nextest run --workspace --features echosenseix-storage/test-support --no-fail-fast $(ARGS)"; \
+		$(CARGO) nextest run --workspace --features echosenseix-storage/test-support --no-fail-fast $(ARGS); \
+	else \
+		echo "+ $(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS) (cargo-nextest not installed)"; \
+		$(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS); \
+	fi
+
+migrate: ## Apply pending database migrations
+	$(CARGO) run -p $(API_PKG) -- migrate $(ARGS)
+
+# SEED_ORGANIZATIONS, SEED_CALL_LOGS, SEED_KB_ENTRIES and SEED_AGENTS_PER_ORG from the
+# environment become the matching `seed` flags; any other flag goes in ARGS.
+SEED_FLAGS = $(if $(SEED_ORGANIZATIONS),--organizations $(SEED_ORGANIZATIONS)) \
+	$(if $(SEED_CALL_LOGS),--call-logs $(SEED_CALL_LOGS)) \
+	$(if $(SEED_KB_ENTRIES),--kb-entries $(SEED_KB_ENTRIES)) \
+	$(if $(SEED_AGENTS_PER_ORG),--agents-per-org $(SEED_AGENTS_PER_ORG))
+
+seed: ## Migrate and load load-test data (SEED_CALL_LOGS=... etc., other flags via ARGS=...)
+	$(CARGO) run -p $(API_PKG) -- seed $(strip $(SEED_FLAGS) $(ARGS))
+
+load-test: ## Run the cargo load driver against a running API (options via ARGS=...)
+	$(CARGO) run --release -p $(LOADTEST_PKG) -- $(ARGS)
+
+load-test-k6: ## Run the k6 script (needs k6; BASE_URL defaults to http://localhost:5000)
+	k6 run $(ARGS) load-tests/k6/load-test.js
+
+load-test-artillery: ## Run the Artillery scenario (needs Node.js; uses npx artillery)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes artillery@2 run $(ARGS) load-tests/artillery/load-test.yml
+
+bench: ## Run the benchmarks (they print figures, they assert nothing)
+	$(CARGO) bench --workspace $(ARGS)
+
+fmt: ## Format all Rust code
+	$(CARGO) fmt --all
+
+fmt-check: ## Check formatting without changing files
+	$(CARGO) fmt --all -- --check
+
+lint: ## Clippy on every target, warnings are errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+build: ## Debug build of the workspace
+	$(CARGO) build --workspace
+
+release: ## Optimised build of both binaries
+	$(CARGO) build --release -p $(API_PKG) -p $(WORKER_PKG)
+
+compose-check: ## Validate docker-compose.yml
+	$(COMPOSE) config -q

@@ -1,0 +1,345 @@
+//! The Redis cache: `get`/`set`/`del` and `wrap(namespace, key, ttl, loader)`,
+//! namespaced per organization, MessagePack-encoded, with TTL classes.
+//!
+//! Invalidation without KEYS or SCAN: every organization has a generation
+//! counter per namespace, and it is part of each key. Bumping the counter
+//! makes every older key of that organization and namespace unreachable at
+//! once (they expire by TTL). A reader remembers the generation it saw before
+//! loading and writes under that generation, so a load that raced a write can
+//! never be stored where later readers would find it.
+//!
+//! No stampede: concurrent misses of one key in this process wait for the
+//! first loader instead of running their own. Redis trouble never fails a
+//! request: after an error the cache is bypassed for a short cool-down (so a
+//! dead Redis costs no timeouts), and the error is logged once per interval.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::redis_pool::{RedisError, RedisPool};
+
+/// Cache namespaces with their TTL class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    Session,
+    User,
+    Org,
+    Agent,
+    Integration,
+    Provider,
+    Call,
+    Kb,
+    Document,
+    Analytics,
+}
+
+impl Namespace {
+    pub const ALL: [Namespace; 10] = [
+        Self::Session,
+        Self::User,
+        Self::Org,
+        Self::Agent,
+        Self::Integration,
+        Self::Provider,
+        Self::Call,
+        Self::Kb,
+        Self::Document,
+        Self::Analytics,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::User => "user",
+            Self::Org => "org",
+            Self::Agent => "agent",
+            Self::Integration => "integration",
+            Self::Provider => "provider",
+            Self::Call => "call",
+            Self::Kb => "kb",
+            Self::Document => "document",
+            Self::Analytics => "analytics",
+        }
+    }
+
+    /// TTL classes of the scalability guide.
+    pub fn ttl(self) -> Duration {
+        let minutes = match self {
+            Self::Session => 60,
+            Self::User | Self::Org => 30,
+            Self::Agent => 15,
+            Self::Integration | Self::Provider => 10,
+            Self::Kb | Self::Call | Self::Document => 5,
+            Self::Analytics => 60,
+        };
+        Duration::from_secs(minutes * 60)
+    }
+}
+
+/// Whether an answer came from the cache (for the `X-Cache` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "HIT",
+            Self::Miss => "MISS",
+        }
+    }
+}
+
+/// Returns the stored value of `{base}{generation}` and the generation, in
+/// one round trip.
+const GET_SCRIPT: &str = r"
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. generation)}
+";
+
+/// How long the cache stays bypassed after a Redis error.
+const COOL_DOWN: Duration = Duration::from_secs(2);
+/// At most one log line about Redis errors per interval.
+const LOG_INTERVAL: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct Cache {
+    redis: RedisPool,
+    get_script: Arc<redis::Script>,
+    inflight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    health: Arc<Health>,
+}
+
+#[derive(Default)]
+struct Health {
+    bypass_until_ms: AtomicU64,
+    last_logged_ms: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Health {
+    fn bypassed(&self) -> bool {
+        now_ms() < self.bypass_until_ms.load(Ordering::Relaxed)
+    }
+
+    fn failed(&self, error: &RedisError) {
+        let now = now_ms();
+        self.bypass_until_ms.store(now + COOL_DOWN.as_millis() as u64, Ordering::Relaxed);
+        let last = self.last_logged_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= LOG_INTERVAL.as_millis() as u64
+            && self.last_logged_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            tracing::warn!(error = %error, "redis cache unavailable, serving from Postgres");
+        }
+        metrics::counter!("cache_errors_total").increment(1);
+    }
+}
+
+fn record(ns: Namespace, status: CacheStatus) {
+    let result = match status {
+        CacheStatus::Hit => "hit",
+        CacheStatus::Miss => "miss",
+    };
+    metrics::counter!("cache_requests_total", "namespace" => ns.as_str(), "result" => result).increment(1);
+}
+
+impl Cache {
+    pub fn new(redis: RedisPool) -> Self {
+        Self {
+            redis,
+            get_script: Arc::new(redis::Script::new(GET_SCRIPT)),
+            inflight: Arc::default(),
+            health: Arc::default(),
+        }
+    }
+
+    /// False while the cache is bypassed after a Redis error.
+    pub fn available(&self) -> bool {
+        !self.health.bypassed()
+    }
+
+    fn generation_key(&self, ns: Namespace, scope: Uuid) -> String {
+        self.redis.key(&format!("cache:gen:{}:{}", ns.as_str(), scope.simple()))
+    }
+
+    fn base_key(&self, ns: Namespace, scope: Uuid, key: &str) -> String {
+        self.redis.key(&format!("cache:{}:{}:{key}:", ns.as_str(), scope.simple()))
+    }
+
+    /// The cached bytes of `key` and the generation they were looked up at.
+    async fn get_raw(&self, ns: Namespace, scope: Uuid, key: &str) -> Result<(String, Option<Vec<u8>>), RedisError> {
+        let generation_key = self.generation_key(ns, scope);
+        let base = self.base_key(ns, scope, key);
+        let script = self.get_script.clone();
+        self.redis
+            .run(|mut conn| async move { script.key(generation_key).arg(base).invoke_async(&mut *conn).await })
+            .await
+    }
+
+    async fn set_raw(&self, ns: Namespace, scope: Uuid, key: &str, generation: &str, bytes: Vec<u8>, ttl: Duration) -> Result<(), RedisError> {
+        let full = format!("{}{generation}", self.base_key(ns, scope, key));
+        let secs = ttl.as_secs().max(1);
+        self.redis
+            .run(|mut conn| async move { redis::cmd("SET").arg(full).arg(bytes).arg("EX").arg(secs).query_async(&mut *conn).await })
+            .await
+    }
+
+    /// A cached value; `None` on a miss, when Redis is unavailable, or when
+    /// the stored bytes no longer decode (a changed type).
+    pub async fn get<T: DeserializeOwned>(&self, ns: Namespace, scope: Uuid, key: &str) -> Option<T> {
+        if self.health.bypassed() {
+            return None;
+        }
+        match self.get_raw(ns, scope, key).await {
+            Ok((_, Some(bytes))) => rmp_serde::from_slice(&bytes).ok(),
+            Ok((_, None)) => None,
+            Err(e) => {
+                self.health.failed(&e);
+                None
+            }
+        }
+    }
+
+    /// Stores a value under the current generation.
+    pub async fn set<T: Serialize>(&self, ns: Namespace, scope: Uuid, key: &str, value: &T) {
+        if self.health.bypassed() {
+            return;
+        }
+        let Ok(bytes) = rmp_serde::to_vec_named(value) else { return };
+        let result = match self.get_raw(ns, scope, key).await {
+            Ok((generation, _)) => self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.health.failed(&e);
+        }
+    }
+
+    /// Deletes one key of the current generation.
+    pub async fn del(&self, ns: Namespace, scope: Uuid, key: &str) {
+        match self.get_raw(ns, scope, key).await {
+            Ok((generation, _)) => {
+                let full = format!("{}{generation}", self.base_key(ns, scope, key));
+                let result: Result<i64, _> =
+                    self.redis.run(|mut conn| async move { redis::cmd("DEL").arg(full).query_async(&mut *conn).await }).await;
+                if let Err(e) = result {
+                    self.health.failed(&e);
+                }
+            }
+            Err(e) => self.health.failed(&e),
+        }
+    }
+
+    /// Makes every cached entry of `scope` (an organization) in `ns`
+    /// unreachable at once: one INCR, whatever the number of keys.
+    pub async fn invalidate(&self, ns: Namespace, scope: Uuid) {
+        let key = self.generation_key(ns, scope);
+        // The counter outlives the entries it guards by a margin, so a
+        // generation never goes back to one whose keys still live.
+        let ttl = ns.ttl().as_secs() * 2 + 60;
+        let result: Result<(), _> = self
+            .redis
+            .run(|mut conn| async move {
+                redis::pipe().atomic().incr(&key, 1).ignore().expire(&key, ttl as i64).ignore().query_async(&mut *conn).await
+            })
+            .await;
+        if let Err(e) = result {
+            // An invalidation that did not reach Redis must not leave stale
+            // entries readable: stop reading the cache until Redis answers.
+            self.health.failed(&e);
+        }
+    }
+
+    /// The cached value of `key`, or the loader's result, stored for the
+    /// namespace's TTL. Concurrent misses of one key in this process run the
+    /// loader once. Loader errors pass through and are never cached.
+    pub async fn wrap<T, E, F, Fut>(&self, ns: Namespace, scope: Uuid, key: &str, loader: F) -> Result<(T, CacheStatus), E>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        if self.health.bypassed() {
+            record(ns, CacheStatus::Miss);
+            return loader().await.map(|v| (v, CacheStatus::Miss));
+        }
+        let first = self.lookup::<T>(ns, scope, key).await;
+        if let Lookup::Hit(value) = first {
+            record(ns, CacheStatus::Hit);
+            return Ok((value, CacheStatus::Hit));
+        }
+        let flight_key = format!("{}:{}:{key}", ns.as_str(), scope.simple());
+        let gate = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            inflight.entry(flight_key.clone()).or_default().clone()
+        };
+        let _turn = gate.lock().await;
+        // Whoever held the gate before us may have filled the cache.
+        let lookup = match first {
+            Lookup::Unavailable => Lookup::Unavailable,
+            _ => self.lookup::<T>(ns, scope, key).await,
+        };
+        let result = match lookup {
+            Lookup::Hit(value) => {
+                record(ns, CacheStatus::Hit);
+                Ok((value, CacheStatus::Hit))
+            }
+            Lookup::Miss(generation) => {
+                record(ns, CacheStatus::Miss);
+                let value = loader().await?;
+                if let Ok(bytes) = rmp_serde::to_vec_named(&value) {
+                    if let Err(e) = self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await {
+                        self.health.failed(&e);
+                    }
+                }
+                Ok((value, CacheStatus::Miss))
+            }
+            Lookup::Unavailable => {
+                record(ns, CacheStatus::Miss);
+                loader().await.map(|v| (v, CacheStatus::Miss))
+            }
+        };
+        drop(_turn);
+        drop(gate);
+        let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if inflight.get(&flight_key).is_some_and(|g| Arc::strong_count(g) == 1) {
+            inflight.remove(&flight_key);
+        }
+        result
+    }
+
+    async fn lookup<T: DeserializeOwned>(&self, ns: Namespace, scope: Uuid, key: &str) -> Lookup<T> {
+        if self.health.bypassed() {
+            return Lookup::Unavailable;
+        }
+        match self.get_raw(ns, scope, key).await {
+            Ok((generation, Some(bytes))) => match rmp_serde::from_slice(&bytes) {
+                Ok(value) => Lookup::Hit(value),
+                Err(_) => Lookup::Miss(generation),
+            },
+            Ok((generation, None)) => Lookup::Miss(generation),
+            Err(e) => {
+                self.health.failed(&e);
+                Lookup::Unavailable
+            }
+        }
+    }
+}
+
+enum Lookup<T> {
+    Hit(T),
+    /// Missing at this generation: store the load under it.
+    Miss(String),
+    Unavailable,
+}

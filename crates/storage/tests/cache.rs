@@ -1,0 +1,182 @@
+//! The Redis cache against a real Redis: hits, invalidation by generation,
+//! one load for many concurrent misses, and requests that keep working while
+//! Redis is absent or goes away, recovering when it returns.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use storage::cache::{Cache, CacheStatus, Namespace};
+use storage::config::RedisConfig;
+use storage::test_support::TestRedis;
+use storage::RedisPool;
+use uuid::Uuid;
+
+fn cache_for(config: &RedisConfig) -> Cache {
+    Cache::new(RedisPool::connect_lazy(config).unwrap())
+}
+
+async fn load_value(counter: &AtomicUsize, value: &str) -> Result<String, std::convert::Infallible> {
+    counter.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(value.to_owned())
+}
+
+#[tokio::test]
+async fn second_read_hits_and_invalidation_reloads() {
+    let redis = TestRedis::new();
+    let cache = cache_for(&redis.config());
+    let org = Uuid::new_v4();
+    let loads = AtomicUsize::new(0);
+    let (v, s) = cache.wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v1")).await.unwrap();
+    assert_eq!((v.as_str(), s), ("v1", CacheStatus::Miss));
+    let (v, s) = cache.wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v2")).await.unwrap();
+    assert_eq!((v.as_str(), s), ("v1", CacheStatus::Hit));
+    cache.invalidate(Namespace::Agent, org).await;
+    let (v, s) = cache.wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v2")).await.unwrap();
+    assert_eq!((v.as_str(), s), ("v2", CacheStatus::Miss));
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn invalidation_is_scoped_to_one_organization_and_namespace() {
+    let redis = TestRedis::new();
+    let cache = cache_for(&redis.config());
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    cache.set(Namespace::Agent, a, "k", &1u32).await;
+    cache.set(Namespace::Agent, b, "k", &2u32).await;
+    cache.set(Namespace::Kb, a, "k", &3u32).await;
+    cache.invalidate(Namespace::Agent, a).await;
+    assert_eq!(cache.get::<u32>(Namespace::Agent, a, "k").await, None);
+    assert_eq!(cache.get::<u32>(Namespace::Agent, b, "k").await, Some(2));
+    assert_eq!(cache.get::<u32>(Namespace::Kb, a, "k").await, Some(3));
+    cache.del(Namespace::Kb, a, "k").await;
+    assert_eq!(cache.get::<u32>(Namespace::Kb, a, "k").await, None);
+}
+
+#[tokio::test]
+async fn keys_carry_the_prefix_and_namespace_and_expire() {
+    let redis = TestRedis::new();
+    let cache = cache_for(&redis.config());
+    let org = Uuid::new_v4();
+    cache.set(Namespace::Kb, org, "stats", &"x").await;
+    let client = redis::Client::open(storage::test_support::redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{}:cache:kb:{}:*", redis.prefix(), org.simple())).query_async(&mut conn).await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query_async(&mut conn).await.unwrap();
+    assert!(ttl > 0 && ttl <= 300, "kb entries live 5 minutes, got {ttl}");
+}
+
+#[tokio::test]
+async fn concurrent_misses_run_the_loader_once() {
+    let redis = TestRedis::new();
+    let cache = cache_for(&redis.config());
+    let org = Uuid::new_v4();
+    let loads = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let cache = cache.clone();
+            let loads = loads.clone();
+            tokio::spawn(async move {
+                cache.wrap(Namespace::Analytics, org, "overview", || load_value(&loads, "v")).await.unwrap().0
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "v");
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn unreachable_redis_falls_through_to_the_loader_quickly() {
+    let cache = cache_for(&RedisConfig::new("redis://127.0.0.1:1", "nothing"));
+    let org = Uuid::new_v4();
+    let loads = AtomicUsize::new(0);
+    for _ in 0..20 {
+        let (v, s) = cache.wrap(Namespace::Org, org, "k", || load_value(&loads, "db")).await.unwrap();
+        assert_eq!((v.as_str(), s), ("db", CacheStatus::Miss));
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 20);
+    assert!(!cache.available(), "the cache is bypassed while Redis is down");
+}
+
+/// A private redis-server on a free port, so a test can stop and restart it.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let mut me = Self { port, child: Some(child) };
+        me.wait_ready();
+        me
+    }
+
+    fn wait_ready(&mut self) {
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn redis_going_away_mid_test_degrades_then_recovers() {
+    let port = free_port();
+    let mut server = OwnRedis::start(port);
+    let cache = cache_for(&RedisConfig::new(&format!("redis://127.0.0.1:{port}"), "esx"));
+    let org = Uuid::new_v4();
+    let loads = AtomicUsize::new(0);
+    cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+    let (_, s) = cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+    assert_eq!(s, CacheStatus::Hit);
+
+    server.stop();
+    for _ in 0..5 {
+        let (v, s) = cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+        assert_eq!((v.as_str(), s), ("v", CacheStatus::Miss), "served from the loader while Redis is gone");
+    }
+
+    let _server = OwnRedis::start(port);
+    let mut recovered = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+        let (_, s) = cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+        if s == CacheStatus::Hit {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "the cache works again once Redis is back");
+}
