@@ -1,12 +1,20 @@
 //! Route registration: one module per resource, each with a `configure`.
 
 pub mod health;
+pub mod knowledge_base;
+pub mod integrations;
+pub mod providers;
+pub mod webhooks;
 
 use actix_web::web;
 
 /// Routes under `/api` that need the JSON error handlers and auth.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     let _ = cfg;
+    knowledge_base::configure(cfg);
+    integrations::configure(cfg);
+    providers::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// Routes outside `/api` (health, metrics, docs).

@@ -5,3 +5,7 @@
 
 mod health;
 mod helpers;
+mod knowledge_base;
+mod integrations;
+mod providers;
+mod webhooks;

@@ -1,0 +1,46 @@
+//! Connection tests of provider credentials: where each provider is reached
+//! and how it authenticates (`catalog`), and the one authenticated request
+//! that proves a key works (`probe`), over one HTTP client built once.
+
+pub mod catalog;
+pub mod probe;
+
+use std::sync::OnceLock;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Keys shorter than this would be shown whole by `apiKeyLast4`.
+pub const MIN_API_KEY: usize = 8;
+pub const MAX_API_KEY: usize = 4096;
+
+static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+
+/// The process-wide client (its connection pool is reused across tests of
+/// one provider). Redirects are not followed, so a key is only ever sent to
+/// the configured host.
+pub fn client() -> ApiResult<&'static reqwest::Client> {
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("EchoSenseiX/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(CLIENT.get_or_init(|| client))
+}
+
+/// Checks an API key from a request body; the reason names no part of it.
+pub fn check_api_key(key: &str) -> Result<String, &'static str> {
+    let key = key.trim();
+    if key.chars().count() < MIN_API_KEY {
+        return Err("must be at least 8 characters");
+    }
+    if key.len() > MAX_API_KEY {
+        return Err("must be at most 4096 characters");
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be printable ASCII without spaces");
+    }
+    Ok(key.to_owned())
+}

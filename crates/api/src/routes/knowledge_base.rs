@@ -1,0 +1,553 @@
+//! Knowledge base: stats, entries CRUD and ranked full-text search.
+//! Any member reads, searches, creates and edits entries; deleting one needs
+//! the owner or admin role.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value, json};
+use storage::models::knowledge_base::{
+    self as kb, KnowledgeBaseEntry, KnowledgeBaseEntryUpdate, NewKnowledgeBaseEntry,
+};
+use storage::models::{agents, documents};
+use storage::pagination::Page;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageQuery;
+use crate::state::AppState;
+
+const MAX_TITLE: usize = 500;
+const MAX_CONTENT: usize = 200_000;
+const MAX_CATEGORY: usize = 100;
+const MAX_TAGS: usize = 50;
+const MAX_TAG: usize = 64;
+/// Longer queries answer 422: nobody types them, and they cost headline time.
+const MAX_QUERY: usize = 1_000;
+const DEFAULT_RESULTS: i64 = 10;
+const MAX_RESULTS: i64 = 50;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KnowledgeBaseStats {
+    total_entries: i64,
+    total_documents: i64,
+    active_agents: i64,
+    /// Entries per category, most common first; `category` null for entries without one.
+    categories: Vec<CategoryCount>,
+    /// When an entry last changed; null for an empty knowledge base.
+    last_updated: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CategoryCount {
+    category: Option<String>,
+    count: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryResponse {
+    id: Uuid,
+    title: String,
+    content: String,
+    category: Option<String>,
+    tags: Vec<String>,
+    #[schema(value_type = Object)]
+    metadata: Value,
+    /// The document this entry was cut from, if any.
+    document_id: Option<Uuid>,
+    chunk_index: Option<i32>,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<KnowledgeBaseEntry> for EntryResponse {
+    fn from(e: KnowledgeBaseEntry) -> Self {
+        Self {
+            id: e.id,
+            title: e.title,
+            content: e.content,
+            category: e.category,
+            tags: e.tags,
+            metadata: e.metadata,
+            document_id: e.document_id,
+            chunk_index: e.chunk_index,
+            created_by: e.created_by,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryPage {
+    data: Vec<EntryResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+impl From<Page<EntryResponse>> for EntryPage {
+    fn from(p: Page<EntryResponse>) -> Self {
+        Self {
+            data: p.data,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+            total_pages: p.total_pages,
+        }
+    }
+}
+
+/// A new entry. `title` and `content` are required.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateEntry {
+    #[schema(value_type = String, max_length = 500)]
+    title: Option<String>,
+    #[schema(value_type = String, max_length = 200000)]
+    content: Option<String>,
+    category: Option<String>,
+    tags: Option<Vec<String>>,
+    /// A JSON object.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Value>,
+}
+
+/// A partial update: absent fields stay; `category: null` clears it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateEntry {
+    title: Option<String>,
+    content: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>, nullable)]
+    category: Option<Option<String>>,
+    tags: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Value>,
+}
+
+/// Tells a present `null` (Some(None)) from an absent field (None).
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Web-search syntax: words (stemmed), "quoted phrase", -excluded, `or`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRequest {
+    #[schema(value_type = String, max_length = 1000)]
+    query: Option<String>,
+    /// Only entries of this category.
+    category: Option<String>,
+    /// Only entries carrying at least one of these tags.
+    tags: Option<Vec<String>>,
+    /// 1 to 50, default 10.
+    max_results: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    id: Uuid,
+    title: String,
+    category: Option<String>,
+    tags: Vec<String>,
+    document_id: Option<Uuid>,
+    /// ts_rank_cd; higher is better.
+    rank: f32,
+    /// Best fragments of the content, matches wrapped in `<mark>`.
+    snippet: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResponse {
+    results: Vec<SearchResult>,
+    /// Number of results returned (at most maxResults).
+    total: usize,
+    /// The query as searched (trimmed).
+    query: String,
+}
+
+type Errors = Map<String, Value>;
+
+fn reject(errors: &mut Errors, field: &str, reason: &str) {
+    errors.insert(field.to_owned(), Value::String(reason.to_owned()));
+}
+
+/// Postgres text cannot hold NUL; refusing it here keeps it from a 500.
+const NUL: &str = "must not contain NUL characters";
+
+fn check_title(title: &str, errors: &mut Errors) -> String {
+    let title = title.trim();
+    if title.contains('\0') {
+        reject(errors, "title", NUL);
+    } else if title.is_empty() {
+        reject(errors, "title", "must not be blank");
+    } else if title.chars().count() > MAX_TITLE {
+        reject(errors, "title", "must be at most 500 characters");
+    }
+    title.to_owned()
+}
+
+fn check_content(content: String, errors: &mut Errors) -> String {
+    if content.contains('\0') {
+        reject(errors, "content", NUL);
+    } else if content.trim().is_empty() {
+        reject(errors, "content", "must not be blank");
+    } else if content.chars().count() > MAX_CONTENT {
+        reject(errors, "content", "must be at most 200000 characters");
+    }
+    content
+}
+
+fn check_category(field: &str, category: &str, errors: &mut Errors) -> String {
+    let category = category.trim();
+    if category.contains('\0') {
+        reject(errors, field, NUL);
+    } else if category.is_empty() {
+        reject(errors, field, "must not be blank (omit it or send null)");
+    } else if category.chars().count() > MAX_CATEGORY {
+        reject(errors, field, "must be at most 100 characters");
+    }
+    category.to_owned()
+}
+
+/// Trimmed, non-blank, without duplicates, order kept.
+fn check_tags(field: &str, tags: Vec<String>, errors: &mut Errors) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = tag.trim();
+        if tag.is_empty() || tag.chars().count() > MAX_TAG || tag.contains('\0') {
+            reject(
+                errors,
+                field,
+                "each tag must be 1 to 64 characters, without NUL",
+            );
+            return out;
+        }
+        if !out.iter().any(|t| t == tag) {
+            out.push(tag.to_owned());
+        }
+    }
+    if out.len() > MAX_TAGS {
+        reject(errors, field, "at most 50 tags");
+    }
+    out
+}
+
+fn check_metadata(metadata: Option<Value>, errors: &mut Errors) -> Option<Value> {
+    match metadata {
+        Some(Value::Object(map))
+            if serde_json::to_string(&map)
+                .unwrap_or_default()
+                .contains("\\u0000") =>
+        {
+            reject(errors, "metadata", NUL);
+            None
+        }
+        Some(Value::Object(map)) => Some(Value::Object(map)),
+        Some(Value::Null) | None => None,
+        Some(_) => {
+            reject(errors, "metadata", "must be a JSON object");
+            None
+        }
+    }
+}
+
+fn done<T>(errors: Errors, value: T) -> ApiResult<T> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::validation(Value::Object(errors)))
+    }
+}
+
+impl CreateEntry {
+    fn parse(self, auth: &AuthUser) -> ApiResult<NewKnowledgeBaseEntry> {
+        let mut errors = Errors::new();
+        let title = match self.title {
+            Some(t) => check_title(&t, &mut errors),
+            None => {
+                reject(&mut errors, "title", "is required");
+                String::new()
+            }
+        };
+        let content = match self.content {
+            Some(c) => check_content(c, &mut errors),
+            None => {
+                reject(&mut errors, "content", "is required");
+                String::new()
+            }
+        };
+        let category = self
+            .category
+            .map(|c| check_category("category", &c, &mut errors));
+        let tags = check_tags("tags", self.tags.unwrap_or_default(), &mut errors);
+        let metadata = check_metadata(self.metadata, &mut errors).unwrap_or_else(|| json!({}));
+        done(
+            errors,
+            NewKnowledgeBaseEntry {
+                organization_id: auth.organization_id,
+                document_id: None,
+                chunk_index: None,
+                title,
+                content,
+                category,
+                tags,
+                metadata,
+                created_by: auth.user_id,
+            },
+        )
+    }
+}
+
+impl UpdateEntry {
+    fn parse(self) -> ApiResult<KnowledgeBaseEntryUpdate> {
+        let mut errors = Errors::new();
+        let update = KnowledgeBaseEntryUpdate {
+            title: self.title.map(|t| check_title(&t, &mut errors)),
+            content: self.content.map(|c| check_content(c, &mut errors)),
+            category: self
+                .category
+                .map(|c| c.map(|c| check_category("category", &c, &mut errors))),
+            tags: self.tags.map(|t| check_tags("tags", t, &mut errors)),
+            metadata: check_metadata(self.metadata, &mut errors),
+        };
+        let empty = update.title.is_none()
+            && update.content.is_none()
+            && update.category.is_none()
+            && update.tags.is_none()
+            && update.metadata.is_none();
+        if empty && errors.is_empty() {
+            reject(&mut errors, "body", "no field to update");
+        }
+        done(errors, update)
+    }
+}
+
+impl SearchRequest {
+    fn parse(self) -> ApiResult<kb::Search> {
+        let mut errors = Errors::new();
+        let query = self
+            .query
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        if query.contains('\0') {
+            reject(&mut errors, "query", NUL);
+        } else if query.is_empty() {
+            reject(&mut errors, "query", "must not be blank");
+        } else if query.chars().count() > MAX_QUERY {
+            reject(&mut errors, "query", "must be at most 1000 characters");
+        }
+        let category = self
+            .category
+            .map(|c| check_category("category", &c, &mut errors));
+        let tags = self
+            .tags
+            .map(|t| check_tags("tags", t, &mut errors))
+            .filter(|t| !t.is_empty());
+        let limit = self.max_results.unwrap_or(DEFAULT_RESULTS);
+        if !(1..=MAX_RESULTS).contains(&limit) {
+            reject(&mut errors, "maxResults", "must be between 1 and 50");
+        }
+        done(
+            errors,
+            kb::Search {
+                query,
+                category,
+                tags,
+                limit,
+            },
+        )
+    }
+}
+
+/// Counts of entries (per category), documents and active agents.
+#[utoipa::path(get, path = "/api/knowledge-base/stats", tag = "knowledge-base",
+    description = "Any member of the organization.",
+    responses((status = 200, body = KnowledgeBaseStats), (status = 401), (status = 503)))]
+pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+    let org = auth.organization_id;
+    let mut conn = state.db.read().await?;
+    let total_entries = kb::count(&mut conn, org).await?;
+    let categories = kb::count_by_category(&mut conn, org).await?;
+    let last_updated = kb::last_updated(&mut conn, org).await?;
+    let total_documents = documents::count(&mut conn, org).await?;
+    let active_agents = agents::count_active(&mut conn, org).await?;
+    Ok(HttpResponse::Ok().json(KnowledgeBaseStats {
+        total_entries,
+        total_documents,
+        active_agents,
+        categories: categories
+            .into_iter()
+            .map(|(category, count)| CategoryCount { category, count })
+            .collect(),
+        last_updated,
+    }))
+}
+
+/// Entries, newest first.
+#[utoipa::path(get, path = "/api/knowledge-base/entries", tag = "knowledge-base", params(PageQuery),
+    description = "Any member of the organization.",
+    responses((status = 200, body = EntryPage), (status = 401), (status = 422)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.into_inner().into_request()?;
+    let mut conn = state.db.read().await?;
+    let rows = kb::list(&mut conn, auth.organization_id, page).await?;
+    Ok(HttpResponse::Ok().json(EntryPage::from(rows.map(EntryResponse::from))))
+}
+
+/// Adds an entry written by hand.
+#[utoipa::path(post, path = "/api/knowledge-base/entries", tag = "knowledge-base", request_body = CreateEntry,
+    description = "Any member of the organization may create entries.",
+    responses((status = 201, body = EntryResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<CreateEntry>,
+) -> ApiResult<HttpResponse> {
+    let new = body.into_inner().parse(&auth)?;
+    let mut conn = state.db.get().await?;
+    let entry = kb::insert(&mut conn, &new).await?;
+    Ok(HttpResponse::Created().json(EntryResponse::from(entry)))
+}
+
+/// One entry; 404 for an unknown, malformed or other organization's id.
+#[utoipa::path(get, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+    params(("id" = Uuid, Path)), description = "Any member of the organization.",
+    responses((status = 200, body = EntryResponse), (status = 401), (status = 404)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.read().await?;
+    let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())
+        .await
+        .map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
+}
+
+/// Changes the given fields of an entry.
+#[utoipa::path(patch, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+    params(("id" = Uuid, Path)), request_body = UpdateEntry,
+    description = "Any member of the organization may edit entries.",
+    responses((status = 200, body = EntryResponse), (status = 400), (status = 401), (status = 404), (status = 415), (status = 422)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateEntry>,
+) -> ApiResult<HttpResponse> {
+    let changes = body.into_inner().parse()?;
+    let mut conn = state.db.get().await?;
+    let entry = kb::update(&mut conn, auth.organization_id, id.into_inner(), &changes)
+        .await
+        .map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
+}
+
+/// Removes an entry.
+#[utoipa::path(delete, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+    params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
+    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let mut conn = state.db.get().await?;
+    if !kb::delete(&mut conn, auth.organization_id, id.into_inner()).await? {
+        return Err(ApiError::not_found("knowledge base entry"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ranked full-text search with highlighted snippets. A blank query answers
+/// 422; a query of stop words only finds nothing.
+#[utoipa::path(post, path = "/api/knowledge-base/search", tag = "knowledge-base", request_body = SearchRequest,
+    description = "Any member of the organization. Web-search syntax: \"quoted phrase\", -exclude, or.",
+    responses((status = 200, body = SearchResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
+pub async fn search(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<SearchRequest>,
+) -> ApiResult<HttpResponse> {
+    let search = body.into_inner().parse()?;
+    let mut conn = state.db.read().await?;
+    let hits = kb::search(&mut conn, auth.organization_id, &search).await?;
+    let results: Vec<SearchResult> = hits
+        .into_iter()
+        .map(|h| SearchResult {
+            id: h.id,
+            title: h.title,
+            category: h.category,
+            tags: h.tags,
+            document_id: h.document_id,
+            rank: h.rank,
+            snippet: h.snippet,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SearchResponse {
+        total: results.len(),
+        results,
+        query: search.query,
+    }))
+}
+
+fn not_found(e: diesel::result::Error) -> ApiError {
+    match e {
+        diesel::result::Error::NotFound => ApiError::not_found("knowledge base entry"),
+        other => other.into(),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/knowledge-base/stats").route(web::get().to(stats)))
+        .service(web::resource("/knowledge-base/search").route(web::post().to(search)))
+        .service(
+            web::resource("/knowledge-base/entries")
+                .route(web::get().to(list))
+                .route(web::post().to(create)),
+        )
+        .service(
+            web::resource("/knowledge-base/entries/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete)),
+        );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(stats, list, create, get, update, delete, search),
+    components(schemas(
+        KnowledgeBaseStats,
+        CategoryCount,
+        EntryResponse,
+        EntryPage,
+        CreateEntry,
+        UpdateEntry,
+        SearchRequest,
+        SearchResult,
+        SearchResponse
+    ))
+)]
+pub struct Doc;
