@@ -9,5 +9,6 @@ pub mod pagination;
 pub mod providers;
 pub mod request_meta;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod state;

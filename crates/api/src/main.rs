@@ -1,4 +1,4 @@
-//! `echosenseix-api`: `serve` (the default), `migrate`.
+//! `echosenseix-api`: `serve` (the default), `migrate`, `seed`.
 
 use anyhow::Context;
 use api::config::ApiConfig;
@@ -24,6 +24,15 @@ enum Command {
         database: DatabaseConfig,
         #[command(flatten)]
         log: LogConfig,
+    },
+    /// Migrate, then fill the database with realistic load-test data.
+    Seed {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
+        #[command(flatten)]
+        seed: api::seed::SeedArgs,
     },
 }
 
@@ -54,6 +63,14 @@ fn main() -> anyhow::Result<()> {
                 } else {
                     tracing::info!(migrations = ?applied, "migrations applied");
                 }
+                Ok(())
+            }
+            Command::Seed { database, log, seed } => {
+                storage::telemetry::init(log.format, "info");
+                let url = database.url.expose_secret();
+                storage::migrations::run_pending(url).await?;
+                let report = api::seed::run(&seed, url).await?;
+                tracing::info!("{report}");
                 Ok(())
             }
         }

@@ -1,6 +1,10 @@
 //! Route registration: one module per resource, each with a `configure`.
 
+pub mod agents;
+pub mod analytics;
+pub mod call_logs;
 pub mod health;
+pub mod inbound_webhooks;
 pub mod knowledge_base;
 pub mod integrations;
 pub mod providers;
@@ -11,6 +15,10 @@ use actix_web::web;
 /// Routes under `/api` that need the JSON error handlers and auth.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     let _ = cfg;
+    agents::configure(cfg);
+    call_logs::configure(cfg);
+    analytics::configure(cfg);
+    inbound_webhooks::configure(cfg);
     knowledge_base::configure(cfg);
     integrations::configure(cfg);
     providers::configure(cfg);

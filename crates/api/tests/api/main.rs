@@ -3,7 +3,12 @@
 
 #![allow(dead_code)]
 
+mod agents;
+mod analytics;
+mod call_logs;
 mod health;
+mod inbound_webhooks;
+mod seed;
 mod helpers;
 mod knowledge_base;
 mod integrations;

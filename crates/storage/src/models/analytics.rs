@@ -149,7 +149,7 @@ pub fn overview_query(
 ) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
 {
     let first = today - Days::new(OVERVIEW_DAYS - 1);
-    diesel::sql_query(format!(
+    diesel::sql_query(
         "SELECT day, agent_id, calls::bigint AS calls, duration_seconds, cost_micros \
          FROM analytics_daily WHERE organization_id = $1 AND day >= $2 AND day < $3 \
          UNION ALL \
@@ -157,8 +157,8 @@ pub fn overview_query(
                 coalesce(sum(duration_seconds), 0)::bigint AS duration_seconds, \
                 coalesce(sum(cost_micros), 0)::bigint AS cost_micros \
          FROM call_logs WHERE organization_id = $1 AND started_at >= $4 AND started_at < $5 \
-         GROUP BY agent_id"
-    ))
+         GROUP BY agent_id",
+    )
     .into_boxed()
     .bind::<diesel::sql_types::Uuid, _>(org)
     .bind::<Date, _>(first)

@@ -1,0 +1,526 @@
+//! `/api/agents`: an organization's voice agents. Members read; owners and
+//! admins create, change and delete, each write audited in its transaction.
+//! Creation is bounded by the plan's `max_agents`.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value, json};
+use storage::models::agents::{self, Agent, AgentUpdate, NewAgent};
+use storage::models::organizations;
+use storage::pagination::Page;
+use uuid::Uuid;
+
+use crate::audit::{self, AuditEvent};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageQuery;
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/agents")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/agents/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, create, get, update, delete),
+    components(schemas(AgentResponse, AgentPage, CreateAgent, UpdateAgent))
+)]
+pub struct Doc;
+
+const PLATFORMS: [&str; 4] = ["elevenlabs", "vapi", "retell", "custom"];
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentResponse {
+    pub id: Uuid,
+    pub platform: String,
+    pub external_agent_id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    pub first_message: Option<String>,
+    pub system_prompt: Option<String>,
+    pub language: String,
+    pub voice_id: Option<String>,
+    pub voice_settings: Value,
+    pub llm_settings: Value,
+    pub tools: Value,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Agent> for AgentResponse {
+    fn from(a: Agent) -> Self {
+        Self {
+            id: a.id,
+            platform: a.platform,
+            external_agent_id: a.external_agent_id,
+            name: a.name,
+            description: a.description,
+            first_message: a.first_message,
+            system_prompt: a.system_prompt,
+            language: a.language,
+            voice_id: a.voice_id,
+            voice_settings: a.voice_settings,
+            llm_settings: a.llm_settings,
+            tools: a.tools,
+            is_active: a.is_active,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// `{data, total, page, pageSize, totalPages}` of agents.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentPage {
+    data: Vec<AgentResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+/// `POST /api/agents`: only `name` is required.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateAgent {
+    pub name: Option<String>,
+    /// elevenlabs (default), vapi, retell or custom.
+    pub platform: Option<String>,
+    pub external_agent_id: Option<String>,
+    pub description: Option<String>,
+    pub first_message: Option<String>,
+    pub system_prompt: Option<String>,
+    /// BCP 47 language tag, e.g. `en` or `pt-BR` (default `en`).
+    pub language: Option<String>,
+    pub voice_id: Option<String>,
+    /// A JSON object.
+    pub voice_settings: Option<Value>,
+    /// A JSON object.
+    pub llm_settings: Option<Value>,
+    /// A JSON array.
+    pub tools: Option<Value>,
+    pub is_active: Option<bool>,
+}
+
+/// `PATCH /api/agents/{id}`: absent fields stay; `null` clears a nullable
+/// field (externalAgentId, description, firstMessage, systemPrompt, voiceId).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAgent {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_agent_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub first_message: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub system_prompt: Option<Option<String>>,
+    pub language: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub voice_id: Option<Option<String>>,
+    pub voice_settings: Option<Value>,
+    pub llm_settings: Option<Value>,
+    pub tools: Option<Value>,
+    pub is_active: Option<bool>,
+}
+
+/// "Absent" (`None`, through `#[serde(default)]`) versus "null"
+/// (`Some(None)`) for partial updates.
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// Collects field errors so one 422 names every invalid field.
+#[derive(Default)]
+struct Fields(Map<String, Value>);
+
+impl Fields {
+    fn fail(&mut self, field: &str, reason: &str) {
+        self.0
+            .insert(field.to_owned(), Value::String(reason.to_owned()));
+    }
+
+    fn text(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        max: usize,
+        allow_blank: bool,
+    ) -> Option<String> {
+        let value = value?;
+        let len = value.chars().count();
+        if !allow_blank && value.trim().is_empty() {
+            self.fail(field, "must not be blank");
+        } else if len > max {
+            self.fail(field, &format!("must be at most {max} characters"));
+        }
+        Some(value)
+    }
+
+    /// A PATCH field: absent stays absent, null stays null, text is checked.
+    fn nullable_text(
+        &mut self,
+        field: &str,
+        value: Option<Option<String>>,
+        max: usize,
+        blank: bool,
+    ) -> Option<Option<String>> {
+        value.map(|inner| self.text(field, inner, max, blank))
+    }
+
+    fn name(&mut self, value: Option<String>) -> Option<String> {
+        let value = self.text("name", value, 200, false)?;
+        Some(value.trim().to_owned())
+    }
+
+    fn language(&mut self, value: Option<String>) -> Option<String> {
+        let value = value?;
+        if !is_language_tag(&value) {
+            self.fail("language", "must be a language tag such as en or pt-BR");
+        }
+        Some(value)
+    }
+
+    fn json(&mut self, field: &str, value: Option<Value>, want_array: bool) -> Option<Value> {
+        let value = value?;
+        match (&value, want_array) {
+            (Value::Object(_), false) | (Value::Array(_), true) => {}
+            (_, false) => self.fail(field, "must be a JSON object"),
+            (_, true) => self.fail(field, "must be a JSON array"),
+        }
+        Some(value)
+    }
+
+    fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(Value::Object(self.0)))
+        }
+    }
+}
+
+/// `^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`, the rule the database enforces.
+fn is_language_tag(tag: &str) -> bool {
+    let (primary, region) = match tag.split_once('-') {
+        Some((p, r)) => (p, Some(r)),
+        None => (tag, None),
+    };
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_lowercase())
+        && region.is_none_or(|r| {
+            (2..=8).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+impl CreateAgent {
+    fn parse(self, org: Uuid) -> ApiResult<NewAgent> {
+        let mut f = Fields::default();
+        let name = f.name(self.name);
+        if name.is_none() {
+            f.fail("name", "is required");
+        }
+        let platform = self.platform.unwrap_or_else(|| "elevenlabs".into());
+        if !PLATFORMS.contains(&platform.as_str()) {
+            f.fail(
+                "platform",
+                "must be one of elevenlabs, vapi, retell, custom",
+            );
+        }
+        let agent = NewAgent {
+            organization_id: org,
+            platform,
+            external_agent_id: f.text("externalAgentId", self.external_agent_id, 200, false),
+            name: name.unwrap_or_default(),
+            description: f.text("description", self.description, 5000, true),
+            first_message: f.text("firstMessage", self.first_message, 5000, true),
+            system_prompt: f.text("systemPrompt", self.system_prompt, 100_000, true),
+            language: f.language(self.language).unwrap_or_else(|| "en".into()),
+            voice_id: f.text("voiceId", self.voice_id, 200, false),
+            voice_settings: f
+                .json("voiceSettings", self.voice_settings, false)
+                .unwrap_or_else(|| json!({})),
+            llm_settings: f
+                .json("llmSettings", self.llm_settings, false)
+                .unwrap_or_else(|| json!({})),
+            tools: f
+                .json("tools", self.tools, true)
+                .unwrap_or_else(|| json!([])),
+            is_active: self.is_active.unwrap_or(true),
+        };
+        f.finish()?;
+        Ok(agent)
+    }
+}
+
+impl UpdateAgent {
+    fn parse(self) -> ApiResult<AgentUpdate> {
+        let mut f = Fields::default();
+        let changes = AgentUpdate {
+            external_agent_id: f.nullable_text(
+                "externalAgentId",
+                self.external_agent_id,
+                200,
+                false,
+            ),
+            name: f.name(self.name),
+            description: f.nullable_text("description", self.description, 5000, true),
+            first_message: f.nullable_text("firstMessage", self.first_message, 5000, true),
+            system_prompt: f.nullable_text("systemPrompt", self.system_prompt, 100_000, true),
+            language: f.language(self.language),
+            voice_id: f.nullable_text("voiceId", self.voice_id, 200, false),
+            voice_settings: f.json("voiceSettings", self.voice_settings, false),
+            llm_settings: f.json("llmSettings", self.llm_settings, false),
+            tools: f.json("tools", self.tools, true),
+            is_active: self.is_active,
+        };
+        f.finish()?;
+        Ok(changes)
+    }
+}
+
+/// The audit record of a change: field names only for free text (prompts can
+/// be long and private), values for the short identifying fields.
+fn changed_fields(changes: &AgentUpdate) -> Value {
+    let mut fields = Vec::new();
+    let mut mark = |set: bool, name: &str| {
+        if set {
+            fields.push(name.to_owned());
+        }
+    };
+    mark(changes.external_agent_id.is_some(), "externalAgentId");
+    mark(changes.name.is_some(), "name");
+    mark(changes.description.is_some(), "description");
+    mark(changes.first_message.is_some(), "firstMessage");
+    mark(changes.system_prompt.is_some(), "systemPrompt");
+    mark(changes.language.is_some(), "language");
+    mark(changes.voice_id.is_some(), "voiceId");
+    mark(changes.voice_settings.is_some(), "voiceSettings");
+    mark(changes.llm_settings.is_some(), "llmSettings");
+    mark(changes.tools.is_some(), "tools");
+    mark(changes.is_active.is_some(), "isActive");
+    json!({ "fields": fields })
+}
+
+/// A unique violation on an agent write can only be the platform agent id.
+fn duplicate_external_id(e: ApiError) -> ApiError {
+    if e.code() == "already_exists" {
+        ApiError::conflict(
+            "duplicate_external_agent_id",
+            "an agent with this externalAgentId already exists",
+        )
+    } else {
+        e
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/agents", tag = "agents",
+    description = "The organization's agents, newest first. Any role.",
+    params(PageQuery),
+    responses((status = 200, body = AgentPage), (status = 401), (status = 422)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.into_inner().into_request()?;
+    let mut conn = state.db.read().await?;
+    let agents: Page<AgentResponse> = agents::list(&mut conn, auth.organization_id, page)
+        .await?
+        .map(AgentResponse::from);
+    Ok(HttpResponse::Ok().json(agents))
+}
+
+#[utoipa::path(
+    post, path = "/api/agents", tag = "agents",
+    description = "Creates an agent. Owner or admin. 403 `plan_limit_reached` past the plan's max_agents; \
+                   409 when another agent already has this externalAgentId.",
+    request_body = CreateAgent,
+    responses((status = 201, body = AgentResponse), (status = 401), (status = 403), (status = 409), (status = 422)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    body: web::Json<CreateAgent>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let new = body.into_inner().parse(auth.organization_id)?;
+    let mut conn = state.db.get().await?;
+    let agent = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+                // The row lock makes count-then-insert atomic per organization.
+                let org = organizations::find_for_update(c, auth.organization_id).await?;
+                if agents::count(c, org.id).await? >= i64::from(org.max_agents) {
+                    return Err(ApiError::forbidden("plan_limit_reached", "the plan's agent limit is reached")
+                        .with_details(json!({ "limit": org.max_agents, "resource": "agents" })));
+                }
+                let agent = agents::insert(c, &new).await.map_err(|e| duplicate_external_id(e.into()))?;
+                let event = AuditEvent {
+                    action: "agent.created",
+                    entity_type: "agent",
+                    entity_id: Some(agent.id),
+                    changes: json!({ "name": agent.name, "platform": agent.platform, "externalAgentId": agent.external_agent_id }),
+                };
+                audit::record(c, &auth, &meta, event).await?;
+                Ok(agent)
+            })
+        .await?;
+    Ok(HttpResponse::Created().json(AgentResponse::from(agent)))
+}
+
+#[utoipa::path(
+    get, path = "/api/agents/{id}", tag = "agents",
+    description = "One agent. Any role. Unknown, malformed and other organizations' ids answer 404.",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentResponse), (status = 401), (status = 404)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let agent = agents::find(&mut conn, auth.organization_id, id.into_inner())
+        .await
+        .map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
+}
+
+#[utoipa::path(
+    patch, path = "/api/agents/{id}", tag = "agents",
+    description = "Changes the given fields; `null` clears a nullable one. Owner or admin.",
+    params(("id" = Uuid, Path)),
+    request_body = UpdateAgent,
+    responses((status = 200, body = AgentResponse), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateAgent>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let changes = body.into_inner().parse()?;
+    let id = id.into_inner();
+    let mut conn = state.db.get().await?;
+    let agent = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+            let agent = agents::update(c, auth.organization_id, id, &changes)
+                .await
+                .map_err(|e| duplicate_external_id(not_found(e)))?;
+            let event = AuditEvent {
+                action: "agent.updated",
+                entity_type: "agent",
+                entity_id: Some(agent.id),
+                changes: changed_fields(&changes),
+            };
+            audit::record(c, &auth, &meta, event).await?;
+            Ok(agent)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
+}
+
+#[utoipa::path(
+    delete, path = "/api/agents/{id}", tag = "agents",
+    description = "Deletes an agent; its call history stays (agentId becomes null). Owner or admin.",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let id = id.into_inner();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async move |c| {
+        if !agents::delete(c, auth.organization_id, id).await? {
+            return Err(ApiError::not_found("agent"));
+        }
+        let event = AuditEvent {
+            action: "agent.deleted",
+            entity_type: "agent",
+            entity_id: Some(id),
+            changes: json!({}),
+        };
+        audit::record(c, &auth, &meta, event).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// NotFound names the resource; other errors convert as usual.
+fn not_found(e: diesel::result::Error) -> ApiError {
+    match e {
+        diesel::result::Error::NotFound => ApiError::not_found("agent"),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags() {
+        for ok in ["en", "pt-BR", "yue", "en-US", "es-419"] {
+            assert!(is_language_tag(ok), "{ok}");
+        }
+        for bad in ["", "E", "english", "en-", "en_US", "en-US-x-y"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patch_distinguishes_absent_from_null() {
+        let patch: UpdateAgent =
+            serde_json::from_str(r#"{"description": null, "name": "A"}"#).unwrap();
+        assert_eq!(patch.description, Some(None));
+        assert_eq!(patch.voice_id, None);
+        let changes = patch.parse().unwrap();
+        assert_eq!(changes.description, Some(None));
+        assert!(changes.first_message.is_none());
+    }
+}

@@ -1,0 +1,234 @@
+//! `/api/call-logs`: the organization's call history, newest first, with
+//! filters, offset pages and keyset (`cursor`) pages for deep reads. Any role.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use storage::models::call_logs::{self, CallLog, CallLogFilter, Cursor};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageQuery;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/call-logs").route(web::get().to(list)))
+        .service(web::resource("/call-logs/{id}").route(web::get().to(get)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, get), components(schemas(CallLogResponse, CallLogPage)))]
+pub struct Doc;
+
+pub const STATUSES: [&str; 6] = [
+    "initiated",
+    "in_progress",
+    "completed",
+    "failed",
+    "no_answer",
+    "busy",
+];
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogResponse {
+    pub id: Uuid,
+    pub agent_id: Option<Uuid>,
+    pub platform: String,
+    pub conversation_id: String,
+    pub phone_number: Option<String>,
+    /// inbound, outbound or web.
+    pub direction: String,
+    /// initiated, in_progress, completed, failed, no_answer or busy.
+    pub status: String,
+    pub duration_seconds: i32,
+    /// US dollars.
+    pub cost: f64,
+    /// As the platform sent it: usually `[{role, message, time_in_call_secs}]`.
+    pub transcript: Value,
+    pub summary: Option<String>,
+    pub metadata: Value,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<CallLog> for CallLogResponse {
+    fn from(c: CallLog) -> Self {
+        Self {
+            id: c.id,
+            agent_id: c.agent_id,
+            platform: c.platform,
+            conversation_id: c.conversation_id,
+            phone_number: c.phone_number,
+            direction: c.direction,
+            status: c.status,
+            duration_seconds: c.duration_seconds,
+            cost: micros_to_dollars(c.cost_micros),
+            transcript: c.transcript,
+            summary: c.summary,
+            metadata: c.metadata,
+            started_at: c.started_at,
+            ended_at: c.ended_at,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// Exact micros shown as dollars; f64 holds every cent up to 2^53 micros.
+pub fn micros_to_dollars(micros: i64) -> f64 {
+    micros as f64 / 1_000_000.0
+}
+
+/// `{data, total, page, pageSize, totalPages, nextCursor}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogPage {
+    data: Vec<CallLogResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+    /// Pass as `cursor` to get the rows after this page; absent on the last.
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CallLogQuery {
+    /// Page number, 1 or more (default 1); ignored with `cursor`.
+    pub page: Option<i64>,
+    /// Rows per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// Only calls of this agent.
+    pub agent_id: Option<String>,
+    /// Only calls with this status.
+    pub status: Option<String>,
+    /// Calls started at or after this RFC 3339 time.
+    pub from: Option<String>,
+    /// Calls started before this RFC 3339 time.
+    pub to: Option<String>,
+    /// The `nextCursor` of the previous page (keyset paging).
+    pub cursor: Option<String>,
+}
+
+impl CallLogQuery {
+    /// The filter and cursor, or one 422 naming every invalid parameter.
+    fn parse(self) -> ApiResult<(CallLogFilter, Option<Cursor>)> {
+        let mut errors = Map::new();
+        let mut fail = |field: &str, reason: &str| {
+            errors.insert(field.to_owned(), Value::String(reason.to_owned()));
+        };
+        let agent_id = self.agent_id.as_deref().and_then(|v| {
+            let parsed = Uuid::parse_str(v).ok();
+            if parsed.is_none() {
+                fail("agentId", "must be a UUID");
+            }
+            parsed
+        });
+        if let Some(status) = &self.status
+            && !STATUSES.contains(&status.as_str())
+        {
+            fail(
+                "status",
+                "must be one of initiated, in_progress, completed, failed, no_answer, busy",
+            );
+        }
+        let mut time = |field: &str, value: Option<&str>| {
+            value.and_then(|v| {
+                let parsed = DateTime::parse_from_rfc3339(v)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc));
+                if parsed.is_none() {
+                    fail(
+                        field,
+                        "must be an RFC 3339 time such as 2026-01-31T00:00:00Z",
+                    );
+                }
+                parsed
+            })
+        };
+        let from = time("from", self.from.as_deref());
+        let to = time("to", self.to.as_deref());
+        let cursor = self.cursor.as_deref().and_then(|v| {
+            let parsed = Cursor::decode(v);
+            if parsed.is_none() {
+                fail("cursor", "is not a cursor this API returned");
+            }
+            parsed
+        });
+        if !errors.is_empty() {
+            return Err(ApiError::validation(Value::Object(errors)));
+        }
+        Ok((
+            CallLogFilter {
+                agent_id,
+                status: self.status,
+                from,
+                to,
+            },
+            cursor,
+        ))
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/call-logs", tag = "call-logs",
+    description = "The organization's calls, newest first. Any role. Offset pages with `page`, or keyset \
+                   pages with `cursor` (constant cost however deep).",
+    params(CallLogQuery),
+    responses((status = 200, body = CallLogPage), (status = 401), (status = 422)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<CallLogQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = PageQuery {
+        page: query.page,
+        limit: query.limit,
+    }
+    .into_request()?;
+    let (filter, cursor) = query.parse()?;
+    let mut conn = state.db.read().await?;
+    let logs = call_logs::list(&mut conn, auth.organization_id, &filter, page, cursor).await?;
+    let next_cursor = logs.next_cursor.clone();
+    let logs = logs.map(CallLogResponse::from);
+    Ok(HttpResponse::Ok().json(CallLogPage {
+        data: logs.data,
+        total: logs.total,
+        page: logs.page,
+        page_size: logs.page_size,
+        total_pages: logs.total_pages,
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/call-logs/{id}", tag = "call-logs",
+    description = "One call with its transcript. Any role. Unknown, malformed and other organizations' ids answer 404.",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = CallLogResponse), (status = 401), (status = 404)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.read().await?;
+    let log = call_logs::find(&mut conn, auth.organization_id, id.into_inner())
+        .await
+        .map_err(|e| match e {
+            diesel::result::Error::NotFound => ApiError::not_found("call log"),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Ok().json(CallLogResponse::from(log)))
+}

@@ -1,0 +1,357 @@
+//! `POST /api/webhooks/elevenlabs/post-call`: ElevenLabs' post-call event,
+//! outside bearer auth. The organization is found through the agent's
+//! external id, the `ElevenLabs-Signature` HMAC is checked against that
+//! organization's webhook secret, then the call is upserted by conversation
+//! id (replays change nothing) and the day's analytics rollup refreshed.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use futures::StreamExt;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use storage::models::call_logs::{self, NewCallLog};
+use storage::models::{agents, analytics, integrations};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub const SIGNATURE_HEADER: &str = "ElevenLabs-Signature";
+const PLATFORM: &str = "elevenlabs";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhooks/elevenlabs/post-call").route(web::post().to(elevenlabs_post_call)),
+    );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(elevenlabs_post_call), components(schemas(Received)))]
+pub struct Doc;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Received {
+    received: bool,
+    /// The stored call; absent for event types that carry no call.
+    call_id: Option<Uuid>,
+}
+
+/// Every authentication failure answers the same, so a caller learns
+/// nothing about which agents, organizations or secrets exist.
+fn invalid_signature() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_signature",
+        "missing or invalid webhook signature",
+    )
+}
+
+/// `t=<unix seconds>,v0=<hex hmac>` (several `v0` allowed during rotation).
+pub struct Signature {
+    pub timestamp: i64,
+    pub macs: Vec<Vec<u8>>,
+}
+
+impl Signature {
+    pub fn parse(header: &str) -> Option<Self> {
+        let mut timestamp = None;
+        let mut macs = Vec::new();
+        for part in header.split(',') {
+            match part.trim().split_once('=') {
+                Some(("t", t)) => timestamp = t.parse().ok(),
+                Some(("v0", mac)) => macs.push(hex::decode(mac).ok()?),
+                _ => {}
+            }
+        }
+        let timestamp = timestamp?;
+        (!macs.is_empty()).then_some(Self { timestamp, macs })
+    }
+
+    /// Constant-time check of HMAC-SHA256(secret, "{t}.{body}").
+    pub fn verify(&self, secret: &[u8], body: &[u8]) -> bool {
+        self.macs.iter().any(|expected| {
+            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+                return false;
+            };
+            mac.update(self.timestamp.to_string().as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            mac.verify_slice(expected).is_ok()
+        })
+    }
+}
+
+/// The header value ElevenLabs would send for `body` (tests, tooling).
+pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!(
+        "t={timestamp},v0={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    data: EventData,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventData {
+    conversation_id: String,
+    status: Option<String>,
+    #[serde(default)]
+    transcript: Option<Value>,
+    #[serde(default)]
+    metadata: Metadata,
+    #[serde(default)]
+    analysis: Analysis,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Metadata {
+    start_time_unix_secs: Option<i64>,
+    call_duration_secs: Option<f64>,
+    /// Dollars.
+    cost: Option<f64>,
+    termination_reason: Option<String>,
+    phone_call: Option<PhoneCall>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PhoneCall {
+    direction: Option<String>,
+    external_number: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Analysis {
+    transcript_summary: Option<String>,
+    call_successful: Option<String>,
+}
+
+/// ElevenLabs' conversation status in our vocabulary.
+fn map_status(status: Option<&str>) -> &'static str {
+    match status {
+        Some("initiated") => "initiated",
+        Some("in-progress" | "in_progress" | "processing") => "in_progress",
+        Some("failed") => "failed",
+        Some("no_answer" | "no-answer") => "no_answer",
+        Some("busy") => "busy",
+        // "done", absent, or a status newer than this code: the call ended.
+        _ => "completed",
+    }
+}
+
+impl EventData {
+    fn into_call(self, org: Uuid, agent: Uuid) -> ApiResult<NewCallLog> {
+        if self.conversation_id.is_empty() || self.conversation_id.len() > 200 {
+            return Err(ApiError::invalid_field(
+                "data.conversation_id",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let m = self.metadata;
+        let duration = m.call_duration_secs.unwrap_or(0.0);
+        if !(0.0..=i32::MAX as f64).contains(&duration) {
+            return Err(ApiError::invalid_field(
+                "data.metadata.call_duration_secs",
+                "must be 0 or more",
+            ));
+        }
+        let cost = m.cost.unwrap_or(0.0);
+        if !(0.0..=1e9).contains(&cost) {
+            return Err(ApiError::invalid_field(
+                "data.metadata.cost",
+                "must be 0 or more",
+            ));
+        }
+        let started_at = match m.start_time_unix_secs {
+            Some(secs) => DateTime::from_timestamp(secs, 0).ok_or_else(|| {
+                ApiError::invalid_field("data.metadata.start_time_unix_secs", "out of range")
+            })?,
+            None => Utc::now(),
+        };
+        let duration_seconds = duration.round() as i32;
+        let (direction, phone_number) = match m.phone_call {
+            Some(p) => (
+                if p.direction.as_deref() == Some("outbound") {
+                    "outbound"
+                } else {
+                    "inbound"
+                },
+                p.external_number,
+            ),
+            None => ("web", None),
+        };
+        Ok(NewCallLog {
+            organization_id: org,
+            agent_id: Some(agent),
+            platform: PLATFORM.into(),
+            conversation_id: self.conversation_id,
+            phone_number,
+            direction: direction.into(),
+            status: map_status(self.status.as_deref()).into(),
+            duration_seconds,
+            cost_micros: (cost * 1_000_000.0).round() as i64,
+            transcript: self
+                .transcript
+                .filter(|t| !t.is_null())
+                .unwrap_or_else(|| json!([])),
+            summary: self.analysis.transcript_summary,
+            metadata: json!({
+                "platformStatus": self.status,
+                "callSuccessful": self.analysis.call_successful,
+                "terminationReason": m.termination_reason,
+            }),
+            started_at,
+            ended_at: Some(started_at + chrono::Duration::seconds(i64::from(duration_seconds))),
+        })
+    }
+}
+
+/// The body, at most `limit` bytes (413 past it).
+async fn read_body(mut payload: web::Payload, limit: usize) -> ApiResult<web::Bytes> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::bad_request("bad_request", "could not read the request body"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body is too large",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The organization's ElevenLabs webhook secret, if it configured one.
+async fn webhook_secret(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    org: Uuid,
+) -> ApiResult<Option<String>> {
+    let Some(integration) = integrations::find_by_provider(conn, org, PLATFORM).await? else {
+        return Ok(None);
+    };
+    let Ok(plain) = state.encryption.decrypt(&integration.encrypted_credentials) else {
+        tracing::warn!(organization.id = %org, "elevenlabs credentials do not decrypt under ENCRYPTION_KEY");
+        return Ok(None);
+    };
+    let credentials: Value = serde_json::from_slice(&plain).unwrap_or(Value::Null);
+    Ok(credentials
+        .get("webhookSecret")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned))
+}
+
+#[utoipa::path(
+    post, path = "/api/webhooks/elevenlabs/post-call", tag = "webhooks-in",
+    description = "ElevenLabs post-call event. No bearer token: authenticated by the `ElevenLabs-Signature` \
+                   header (`t=<unix>,v0=<hex HMAC-SHA256 of \"t.body\">`) under the webhook secret of the \
+                   organization owning `data.agent_id`, within WEBHOOK_TOLERANCE_SECS. Idempotent per conversation.",
+    request_body(content = Object, content_type = "application/json"),
+    params(("ElevenLabs-Signature" = String, Header)),
+    responses((status = 200, body = Received), (status = 401, description = "invalid_signature"), (status = 413), (status = 422))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn elevenlabs_post_call(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let signature = req
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Signature::parse)
+        .ok_or_else(invalid_signature)?;
+    if (Utc::now().timestamp() - signature.timestamp).abs() > state.config.webhook_tolerance_secs {
+        return Err(invalid_signature());
+    }
+    let body = read_body(payload, state.config.json_limit).await?;
+    let json: Value = serde_json::from_slice(&body).map_err(|_| invalid_signature())?;
+    let external_id = json
+        .pointer("/data/agent_id")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid_signature)?;
+
+    let mut conn = state.db.get().await?;
+    let agent = agents::find_by_external_id(&mut conn, PLATFORM, external_id)
+        .await?
+        .ok_or_else(invalid_signature)?;
+    let secret = webhook_secret(&state, &mut conn, agent.organization_id)
+        .await?
+        .ok_or_else(invalid_signature)?;
+    if !signature.verify(secret.as_bytes(), &body) {
+        return Err(invalid_signature());
+    }
+
+    let event: Event = serde_json::from_value(json)
+        .map_err(|e| ApiError::validation(json!({ "body": e.to_string() })))?;
+    if event
+        .kind
+        .as_deref()
+        .is_some_and(|k| k != "post_call_transcription")
+    {
+        // Audio and failure notices carry no call record to store.
+        return Ok(HttpResponse::Ok().json(Received {
+            received: true,
+            call_id: None,
+        }));
+    }
+    let call = event.data.into_call(agent.organization_id, agent.id)?;
+    let org = agent.organization_id;
+    let stored = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+            let stored = call_logs::upsert(c, &call).await?;
+            analytics::refresh_day(c, org, stored.started_at.date_naive()).await?;
+            Ok(stored)
+        })
+        .await?;
+    tracing::info!(organization.id = %org, call.id = %stored.id, "post-call webhook stored");
+    Ok(HttpResponse::Ok().json(Received {
+        received: true,
+        call_id: Some(stored.id),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_round_trip_and_reject_tampering() {
+        let header = sign(b"whsec", 1_700_000_000, b"{}");
+        let sig = Signature::parse(&header).unwrap();
+        assert!(sig.verify(b"whsec", b"{}"));
+        assert!(!sig.verify(b"other", b"{}"));
+        assert!(!sig.verify(b"whsec", b"{ }"));
+        assert!(Signature::parse("t=1").is_none());
+        assert!(Signature::parse("v0=00").is_none());
+        assert!(Signature::parse("t=1,v0=zz").is_none());
+    }
+
+    #[test]
+    fn statuses_map_to_ours() {
+        assert_eq!(map_status(Some("done")), "completed");
+        assert_eq!(map_status(Some("in-progress")), "in_progress");
+        assert_eq!(map_status(Some("failed")), "failed");
+        assert_eq!(map_status(None), "completed");
+    }
+}
