@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod extractors;
 pub mod pagination;
+pub mod password;
 pub mod providers;
 pub mod request_meta;
 pub mod routes;

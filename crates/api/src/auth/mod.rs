@@ -1,9 +1,13 @@
 //! Who is calling: the bearer token of a request resolved to a user (session
 //! tokens `esx_...`) or to an organization's API key (`esk_...`), with the
 //! role every route checks. The organization always comes from here, never
-//! from the request.
+//! from the request. Also the credential types, session issuing and the
+//! login throttle that the auth routes build on.
 
+pub mod input;
 pub mod principal;
 pub mod resolve;
+pub mod session;
+pub mod throttle;
 
 pub use principal::{AuthUser, Role};

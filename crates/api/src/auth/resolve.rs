@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use storage::crypto::token_digest;
-use storage::models::{sessions, users};
+use storage::models::{api_keys, sessions, users};
 
 use super::principal::{API_KEY_PREFIX, AuthUser, Role, SESSION_TOKEN_PREFIX};
 use crate::error::{ApiError, ApiResult};
@@ -25,8 +25,12 @@ fn invalid() -> ApiError {
 
 async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser> {
     let mut conn = state.db.get().await?;
-    let session = sessions::find_live(&mut conn, digest, Utc::now()).await?.ok_or_else(invalid)?;
-    let user = users::find_by_id(&mut conn, session.user_id).await?.ok_or_else(invalid)?;
+    let session = sessions::find_live(&mut conn, digest, Utc::now())
+        .await?
+        .ok_or_else(invalid)?;
+    let user = users::find_by_id(&mut conn, session.user_id)
+        .await?
+        .ok_or_else(invalid)?;
     if user.status != "active" {
         return Err(invalid());
     }
@@ -39,7 +43,28 @@ async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser>
     })
 }
 
-async fn resolve_api_key(_state: &AppState, _digest: &[u8]) -> ApiResult<AuthUser> {
-    // API keys are resolved by the api_keys module once it lands.
-    Err(invalid())
+/// How stale `api_keys.last_used_at` may get: recording every request would
+/// turn each read of a busy key into a write.
+const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::seconds(60);
+
+async fn resolve_api_key(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser> {
+    let mut conn = state.db.get().await?;
+    let now = Utc::now();
+    let key = api_keys::find_live(&mut conn, digest, now)
+        .await?
+        .ok_or_else(invalid)?;
+    let stale_before = now - LAST_USED_GRANULARITY;
+    if key.last_used_at.is_none_or(|at| at < stale_before) {
+        // Bookkeeping only: a failure here must not refuse the request.
+        if let Err(e) = api_keys::touch_last_used(&mut conn, key.id, now, stale_before).await {
+            tracing::warn!(api_key.id = %key.id, error = %e, "could not record API key use");
+        }
+    }
+    Ok(AuthUser {
+        user_id: key.created_by,
+        organization_id: key.organization_id,
+        role: Role::parse(&key.role).ok_or_else(invalid)?,
+        session_id: None,
+        api_key_id: Some(key.id),
+    })
 }

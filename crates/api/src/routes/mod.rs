@@ -2,6 +2,9 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod api_keys;
+pub mod audit_logs;
+pub mod auth;
 pub mod call_logs;
 pub mod health;
 pub mod inbound_webhooks;
@@ -9,12 +12,17 @@ pub mod knowledge_base;
 pub mod integrations;
 pub mod providers;
 pub mod webhooks;
+pub mod users;
 
 use actix_web::web;
 
 /// Routes under `/api` that need the JSON error handlers and auth.
 pub fn configure_api(cfg: &mut web::ServiceConfig) {
     let _ = cfg;
+    auth::configure(cfg);
+    users::configure(cfg);
+    api_keys::configure(cfg);
+    audit_logs::configure(cfg);
     agents::configure(cfg);
     call_logs::configure(cfg);
     analytics::configure(cfg);

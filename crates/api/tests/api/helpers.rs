@@ -145,3 +145,96 @@ impl TestApp {
         self.client.request(method, self.url(path)).bearer_auth(&user.token)
     }
 }
+
+/// The password of users made by `register`.
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    /// A new organization through `POST /api/auth/register`, its owner
+    /// logged in; the password is `TEST_PASSWORD`.
+    pub async fn register(&self) -> TestUser {
+        let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+        let response = self
+            .post_json(
+                "/api/auth/register",
+                &serde_json::json!({
+                    "email": email,
+                    "password": TEST_PASSWORD,
+                    "name": "Ada Owner",
+                    "organizationName": "Acme Voice",
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "register");
+        let body: serde_json::Value = response.json().await.unwrap();
+        TestUser {
+            token: body["token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
+            organization_id: body["organization"]["id"].as_str().unwrap().parse().unwrap(),
+            email,
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json("/api/auth/login", &serde_json::json!({ "email": email, "password": password })).await
+    }
+
+    /// Gives a user made by `add_user` a real password, so it can log in.
+    pub async fn set_password(&self, user_id: uuid::Uuid, password: &str) {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use storage::schema::users;
+        let hash = api::password::hash(secrecy::SecretString::from(password.to_owned())).await.unwrap();
+        let mut conn = self.state.db.get().await.unwrap();
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(&mut conn).await.unwrap();
+    }
+
+    /// Runs one SQL statement on the test database (to expire a session, or
+    /// lower a plan limit, as time or an operator would).
+    pub async fn execute_sql(&self, sql: &str) {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.state.db.get().await.unwrap();
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+
+    /// The `data` of the newest outbox mail of `template` to `to`.
+    pub async fn outbox_data(&self, to: &str, template: &str) -> Option<serde_json::Value> {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use storage::schema::email_outbox;
+        let mut conn = self.state.db.get().await.unwrap();
+        email_outbox::table
+            .filter(email_outbox::to_address.eq(to))
+            .filter(email_outbox::template.eq(template))
+            .order(email_outbox::created_at.desc())
+            .select(email_outbox::data)
+            .first(&mut conn)
+            .await
+            .optional()
+            .unwrap()
+    }
+
+    /// Audit actions recorded for an organization, oldest first.
+    pub async fn audit_actions(&self, org: uuid::Uuid) -> Vec<String> {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use storage::schema::audit_logs;
+        let mut conn = self.state.db.get().await.unwrap();
+        audit_logs::table
+            .filter(audit_logs::organization_id.eq(org))
+            .order(audit_logs::created_at.asc())
+            .select(audit_logs::action)
+            .load(&mut conn)
+            .await
+            .unwrap()
+    }
+}
+
+/// The `token` query parameter of a link from an outbox mail.
+pub fn token_from_link(link: &str) -> String {
+    link.split("token=").nth(1).expect("a token in the link").to_owned()
+}

@@ -1,0 +1,253 @@
+//! API keys for programmatic consumers: created by an owner or admin (the
+//! key is shown once), listed by prefix, revoked at once.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use storage::crypto::{generate_token, token_digest};
+use storage::models::api_keys::{self, ApiKey, NewApiKey};
+use uuid::Uuid;
+
+use crate::audit::{self, AuditEvent};
+use crate::auth::input::{DisplayName, FieldErrors};
+use crate::auth::principal::API_KEY_PREFIX;
+use crate::auth::{AuthUser, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageQuery;
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+
+/// Characters of a key kept for display: `esk_` and 8 more.
+const DISPLAY_PREFIX_LEN: usize = 12;
+const NAME_MAX_CHARS: usize = 100;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_api_keys)
+        .service(create_api_key)
+        .service(revoke_api_key);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_api_keys, create_api_key, revoke_api_key),
+    components(schemas(ApiKeyResponse, ApiKeyPage, CreateApiKeyRequest, CreatedApiKeyResponse))
+)]
+pub struct Doc;
+
+/// A key as listed: never the key or its digest.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyResponse {
+    id: Uuid,
+    name: String,
+    /// The key's first characters, to recognise it.
+    prefix: String,
+    /// admin or member: what the key may do.
+    role: String,
+    created_by: Option<Uuid>,
+    last_used_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ApiKey> for ApiKeyResponse {
+    fn from(k: ApiKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            role: k.role,
+            created_by: k.created_by,
+            last_used_at: k.last_used_at,
+            expires_at: k.expires_at,
+            created_at: k.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyPage {
+    data: Vec<ApiKeyResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+/// The organization's active keys, newest first (owner/admin).
+#[utoipa::path(
+    context_path = "/api",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = ApiKeyPage), (status = 401), (status = 403))
+)]
+#[get("/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let page = query.into_inner().into_request()?;
+    let keys =
+        api_keys::list_active(&mut *state.db.read().await?, auth.organization_id, page).await?;
+    Ok(HttpResponse::Ok().json(keys.map(ApiKeyResponse::from)))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CreateApiKeyRequest {
+    /// 1 to 100 characters.
+    name: String,
+    /// admin or member (default member).
+    role: Option<String>,
+    /// When the key stops working; never when absent.
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new key: `key` appears in this answer only.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApiKeyResponse {
+    key: String,
+    #[serde(flatten)]
+    api_key: ApiKeyResponse,
+}
+
+/// Creates a key (owner/admin, from a user session: a key cannot mint keys).
+#[utoipa::path(
+    context_path = "/api",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = CreateApiKeyRequest,
+    responses(
+        (status = 201, body = CreatedApiKeyResponse),
+        (status = 403, description = "not owner/admin, or called with an API key"),
+        (status = 422, description = "invalid fields"),
+    )
+)]
+#[post("/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    body: web::Json<CreateApiKeyRequest>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let creator = auth.require_user()?;
+    let body = body.into_inner();
+    let mut errors = FieldErrors::default();
+    let name = errors.check(
+        "name",
+        DisplayName::parse(&body.name).and_then(|n| {
+            if n.clone().into_string().chars().count() > NAME_MAX_CHARS {
+                Err("must be at most 100 characters")
+            } else {
+                Ok(n)
+            }
+        }),
+    );
+    let role = errors.check(
+        "role",
+        match body.role.as_deref().map(str::trim) {
+            None => Ok(Role::Member),
+            Some(raw) => match Role::parse(raw) {
+                Some(role @ (Role::Admin | Role::Member)) => Ok(role),
+                _ => Err("must be admin or member"),
+            },
+        },
+    );
+    let expires_ok = errors.check(
+        "expiresAt",
+        match body.expires_at {
+            Some(at) if at <= Utc::now() => Err("must be in the future"),
+            _ => Ok(()),
+        },
+    );
+    let (Some(name), Some(role), Some(())) = (name, role, expires_ok) else {
+        return Err(errors.into_error());
+    };
+
+    let key = generate_token(API_KEY_PREFIX);
+    let prefix: String = key.chars().take(DISPLAY_PREFIX_LEN).collect();
+    let key_hash = token_digest(&key);
+    let mut conn = state.db.get().await?;
+    let created = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+                let created = api_keys::insert(
+                    c,
+                    &NewApiKey {
+                        organization_id: auth.organization_id,
+                        created_by: Some(creator),
+                        name: name.into_string(),
+                        prefix,
+                        key_hash,
+                        role: role.as_str().into(),
+                        expires_at: body.expires_at,
+                    },
+                )
+                .await?;
+                audit::record(
+                    c,
+                    &auth,
+                    &meta,
+                    AuditEvent {
+                        action: "api_key.created",
+                        entity_type: "api_key",
+                        entity_id: Some(created.id),
+                        changes: json!({ "name": created.name, "role": created.role, "prefix": created.prefix }),
+                    },
+                )
+                .await?;
+                Ok(created)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedApiKeyResponse {
+        key,
+        api_key: created.into(),
+    }))
+}
+
+/// Revokes a key at once (owner/admin).
+#[utoipa::path(
+    context_path = "/api",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404))
+)]
+#[delete("/api-keys/{id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let id = path.into_inner();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async move |c| {
+        let revoked = api_keys::revoke(c, auth.organization_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("api key"))?;
+        audit::record(
+            c,
+            &auth,
+            &meta,
+            AuditEvent {
+                action: "api_key.revoked",
+                entity_type: "api_key",
+                entity_id: Some(id),
+                changes: json!({ "name": revoked.name, "prefix": revoked.prefix }),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,111 @@
+//! The audit trail of the organization, for owners and admins.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use storage::models::audit_logs::{self, AuditFilter, AuditLog};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::pagination::PageQuery;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_audit_logs);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_audit_logs),
+    components(schemas(AuditLogResponse, AuditLogPage))
+)]
+pub struct Doc;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditLogResponse {
+    id: Uuid,
+    /// The acting user (for an API key, its creator).
+    user_id: Option<Uuid>,
+    api_key_id: Option<Uuid>,
+    /// `{entity}.{verb}`, e.g. `user.role_changed`.
+    action: String,
+    entity_type: String,
+    entity_id: Option<Uuid>,
+    changes: serde_json::Value,
+    ip: Option<String>,
+    request_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AuditLog> for AuditLogResponse {
+    fn from(a: AuditLog) -> Self {
+        Self {
+            id: a.id,
+            user_id: a.user_id,
+            api_key_id: a.api_key_id,
+            action: a.action,
+            entity_type: a.entity_type,
+            entity_id: a.entity_id,
+            changes: a.changes,
+            ip: a.ip,
+            request_id: a.request_id,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditLogPage {
+    data: Vec<AuditLogResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct AuditQuery {
+    /// e.g. user, api_key, agent.
+    entity_type: Option<String>,
+    entity_id: Option<Uuid>,
+}
+
+/// Audit rows of the organization, newest first (owner/admin).
+#[utoipa::path(
+    context_path = "/api",
+    tag = "team",
+    security(("bearer" = [])),
+    params(PageQuery, AuditQuery),
+    responses((status = 200, body = AuditLogPage), (status = 401), (status = 403), (status = 422))
+)]
+#[get("/audit-logs")]
+pub async fn list_audit_logs(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    page: web::Query<PageQuery>,
+    filter: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let page = page.into_inner().into_request()?;
+    let AuditQuery {
+        entity_type,
+        entity_id,
+    } = filter.into_inner();
+    let filter = AuditFilter {
+        entity_type: entity_type.filter(|t| !t.is_empty()),
+        entity_id,
+    };
+    let logs = audit_logs::list(
+        &mut *state.db.read().await?,
+        auth.organization_id,
+        &filter,
+        page,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(logs.map(AuditLogResponse::from)))
+}
