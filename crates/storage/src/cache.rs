@@ -14,9 +14,9 @@
 //! dead Redis costs no timeouts), and the error is logged once per interval.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -99,51 +99,19 @@ impl CacheStatus {
 }
 
 /// Returns the stored value of `{base}{generation}` and the generation, in
-/// one round trip.
+/// one round trip. The generation is `{epoch}.{counter}`: the deployment-wide
+/// epoch, then the organization's counter for the namespace.
 const GET_SCRIPT: &str = r"
-local generation = redis.call('GET', KEYS[1]) or '0'
+local generation = (redis.call('GET', KEYS[2]) or '0') .. '.' .. (redis.call('GET', KEYS[1]) or '0')
 return {generation, redis.call('GET', ARGV[1] .. generation)}
 ";
-
-/// How long the cache stays bypassed after a Redis error.
-const COOL_DOWN: Duration = Duration::from_secs(2);
-/// At most one log line about Redis errors per interval.
-const LOG_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Cache {
     redis: RedisPool,
     get_script: Arc<redis::Script>,
     inflight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-    health: Arc<Health>,
-}
-
-#[derive(Default)]
-struct Health {
-    bypass_until_ms: AtomicU64,
-    last_logged_ms: AtomicU64,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-impl Health {
-    fn bypassed(&self) -> bool {
-        now_ms() < self.bypass_until_ms.load(Ordering::Relaxed)
-    }
-
-    fn failed(&self, error: &RedisError) {
-        let now = now_ms();
-        self.bypass_until_ms.store(now + COOL_DOWN.as_millis() as u64, Ordering::Relaxed);
-        let last = self.last_logged_ms.load(Ordering::Relaxed);
-        if now.saturating_sub(last) >= LOG_INTERVAL.as_millis() as u64
-            && self.last_logged_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
-        {
-            tracing::warn!(error = %error, "redis cache unavailable, serving from Postgres");
-        }
-        metrics::counter!("cache_errors_total").increment(1);
-    }
+    epoch_bump_pending: Arc<AtomicBool>,
 }
 
 fn record(ns: Namespace, status: CacheStatus) {
@@ -160,13 +128,17 @@ impl Cache {
             redis,
             get_script: Arc::new(redis::Script::new(GET_SCRIPT)),
             inflight: Arc::default(),
-            health: Arc::default(),
+            epoch_bump_pending: Arc::default(),
         }
     }
 
     /// False while the cache is bypassed after a Redis error.
     pub fn available(&self) -> bool {
-        !self.health.bypassed()
+        self.redis.available()
+    }
+
+    fn epoch_key(&self) -> String {
+        self.redis.key("cache:epoch")
     }
 
     fn generation_key(&self, ns: Namespace, scope: Uuid) -> String {
@@ -180,10 +152,13 @@ impl Cache {
     /// The cached bytes of `key` and the generation they were looked up at.
     async fn get_raw(&self, ns: Namespace, scope: Uuid, key: &str) -> Result<(String, Option<Vec<u8>>), RedisError> {
         let generation_key = self.generation_key(ns, scope);
+        let epoch_key = self.epoch_key();
         let base = self.base_key(ns, scope, key);
         let script = self.get_script.clone();
         self.redis
-            .run(|mut conn| async move { script.key(generation_key).arg(base).invoke_async(&mut *conn).await })
+            .run(|mut conn| async move {
+                script.key(generation_key).key(epoch_key).arg(base).invoke_async(&mut *conn).await
+            })
             .await
     }
 
@@ -198,46 +173,39 @@ impl Cache {
     /// A cached value; `None` on a miss, when Redis is unavailable, or when
     /// the stored bytes no longer decode (a changed type).
     pub async fn get<T: DeserializeOwned>(&self, ns: Namespace, scope: Uuid, key: &str) -> Option<T> {
-        if self.health.bypassed() {
+        if !self.redis.available() || !self.settle_epoch().await {
             return None;
         }
         match self.get_raw(ns, scope, key).await {
             Ok((_, Some(bytes))) => rmp_serde::from_slice(&bytes).ok(),
             Ok((_, None)) => None,
-            Err(e) => {
-                self.health.failed(&e);
-                None
-            }
+            Err(_) => None,
         }
     }
 
     /// Stores a value under the current generation.
     pub async fn set<T: Serialize>(&self, ns: Namespace, scope: Uuid, key: &str, value: &T) {
-        if self.health.bypassed() {
+        if !self.redis.available() || !self.settle_epoch().await {
             return;
         }
         let Ok(bytes) = rmp_serde::to_vec_named(value) else { return };
-        let result = match self.get_raw(ns, scope, key).await {
-            Ok((generation, _)) => self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            self.health.failed(&e);
+        if let Ok((generation, _)) = self.get_raw(ns, scope, key).await {
+            // A failed write only costs a later miss.
+            let _ = self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await;
         }
     }
 
     /// Deletes one key of the current generation.
     pub async fn del(&self, ns: Namespace, scope: Uuid, key: &str) {
-        match self.get_raw(ns, scope, key).await {
+        let deleted: Result<i64, _> = match self.get_raw(ns, scope, key).await {
             Ok((generation, _)) => {
                 let full = format!("{}{generation}", self.base_key(ns, scope, key));
-                let result: Result<i64, _> =
-                    self.redis.run(|mut conn| async move { redis::cmd("DEL").arg(full).query_async(&mut *conn).await }).await;
-                if let Err(e) = result {
-                    self.health.failed(&e);
-                }
+                self.redis.run(|mut conn| async move { redis::cmd("DEL").arg(full).query_async(&mut *conn).await }).await
             }
-            Err(e) => self.health.failed(&e),
+            Err(e) => Err(e),
+        };
+        if deleted.is_err() {
+            self.distrust_everything();
         }
     }
 
@@ -254,11 +222,32 @@ impl Cache {
                 redis::pipe().atomic().incr(&key, 1).ignore().expire(&key, ttl as i64).ignore().query_async(&mut *conn).await
             })
             .await;
-        if let Err(e) = result {
-            // An invalidation that did not reach Redis must not leave stale
-            // entries readable: stop reading the cache until Redis answers.
-            self.health.failed(&e);
+        if result.is_err() {
+            self.distrust_everything();
         }
+    }
+
+    /// An invalidation that did not reach Redis would leave a stale entry
+    /// readable once Redis answers again. So the next call that reaches
+    /// Redis first moves the global epoch, which is part of every key: the
+    /// whole cache of this deployment starts empty rather than stale.
+    fn distrust_everything(&self) {
+        self.epoch_bump_pending.store(true, Ordering::SeqCst);
+    }
+
+    /// Settles a pending epoch bump; false while it cannot be settled (then
+    /// the cache must not be read).
+    async fn settle_epoch(&self) -> bool {
+        if !self.epoch_bump_pending.load(Ordering::SeqCst) {
+            return true;
+        }
+        let key = self.epoch_key();
+        let bumped: Result<i64, _> =
+            self.redis.run(|mut conn| async move { redis::cmd("INCR").arg(key).query_async(&mut *conn).await }).await;
+        if bumped.is_ok() {
+            self.epoch_bump_pending.store(false, Ordering::SeqCst);
+        }
+        bumped.is_ok()
     }
 
     /// The cached value of `key`, or the loader's result, stored for the
@@ -270,7 +259,7 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        if self.health.bypassed() {
+        if !self.redis.available() {
             record(ns, CacheStatus::Miss);
             return loader().await.map(|v| (v, CacheStatus::Miss));
         }
@@ -299,9 +288,7 @@ impl Cache {
                 record(ns, CacheStatus::Miss);
                 let value = loader().await?;
                 if let Ok(bytes) = rmp_serde::to_vec_named(&value) {
-                    if let Err(e) = self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await {
-                        self.health.failed(&e);
-                    }
+                    let _ = self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await;
                 }
                 Ok((value, CacheStatus::Miss))
             }
@@ -320,7 +307,7 @@ impl Cache {
     }
 
     async fn lookup<T: DeserializeOwned>(&self, ns: Namespace, scope: Uuid, key: &str) -> Lookup<T> {
-        if self.health.bypassed() {
+        if !self.redis.available() || !self.settle_epoch().await {
             return Lookup::Unavailable;
         }
         match self.get_raw(ns, scope, key).await {
@@ -329,10 +316,7 @@ impl Cache {
                 Err(_) => Lookup::Miss(generation),
             },
             Ok((generation, None)) => Lookup::Miss(generation),
-            Err(e) => {
-                self.health.failed(&e);
-                Lookup::Unavailable
-            }
+            Err(_) => Lookup::Unavailable,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod events;
 pub mod migrations;
 pub mod models;
 pub mod pagination;

@@ -1,6 +1,8 @@
 //! The Redis pool (bb8-redis) with a short checkout timeout, so a Redis that
 //! is down or slow costs a request milliseconds, not seconds.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bb8_redis::RedisConnectionManager;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Value};
@@ -84,6 +86,43 @@ pub struct RedisPool {
     pool: bb8::Pool<Manager>,
     prefix: String,
     timeout: std::time::Duration,
+    breaker: std::sync::Arc<Breaker>,
+}
+
+/// How long Redis is left alone after it failed: callers get an immediate
+/// `Unavailable` instead of each waiting for a timeout.
+const COOL_DOWN_MS: u64 = 2_000;
+/// At most one log line about Redis trouble per interval.
+const LOG_INTERVAL_MS: u64 = 30_000;
+
+/// A small circuit breaker: trips on a transport failure or timeout, closes
+/// again after the cool-down when the next call succeeds.
+#[derive(Default)]
+struct Breaker {
+    open_until_ms: AtomicU64,
+    last_logged_ms: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Breaker {
+    fn is_open(&self) -> bool {
+        now_ms() < self.open_until_ms.load(Ordering::Relaxed)
+    }
+
+    fn trip(&self, error: &RedisError) {
+        let now = now_ms();
+        self.open_until_ms.store(now + COOL_DOWN_MS, Ordering::Relaxed);
+        let last = self.last_logged_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= LOG_INTERVAL_MS
+            && self.last_logged_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            tracing::warn!(error = %error, "redis unavailable: serving without cache, limits fail open");
+        }
+        metrics::counter!("redis_errors_total").increment(1);
+    }
 }
 
 impl RedisPool {
@@ -97,7 +136,7 @@ impl RedisPool {
             .connection_timeout(config.timeout())
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Self { pool, prefix: config.prefix.clone(), timeout: config.timeout() })
+        Ok(Self { pool, prefix: config.prefix.clone(), timeout: config.timeout(), breaker: Default::default() })
     }
 
     /// The prefix every key of this deployment starts with (`esx` by default).
@@ -121,17 +160,38 @@ impl RedisPool {
         })
     }
 
-    /// Runs `f` on a pooled connection within the configured timeout.
+    /// False while the breaker is open after a Redis failure.
+    pub fn available(&self) -> bool {
+        !self.breaker.is_open()
+    }
+
+    /// Runs `f` on a pooled connection within the configured timeout. While
+    /// Redis is known to be down this fails at once, without a round trip.
     pub async fn run<T, F, Fut>(&self, f: F) -> Result<T, RedisError>
     where
         F: FnOnce(RedisConn) -> Fut,
         Fut: std::future::Future<Output = Result<T, redis::RedisError>>,
     {
-        let conn = self.get().await?;
-        match tokio::time::timeout(self.timeout, f(conn)).await {
-            Ok(result) => result.map_err(RedisError::from),
-            Err(_) => Err(RedisError::Timeout),
+        if self.breaker.is_open() {
+            return Err(RedisError::Unavailable("cooling down after a failure".into()));
         }
+        let result = match self.get().await {
+            Ok(conn) => match tokio::time::timeout(self.timeout, f(conn)).await {
+                Ok(result) => result.map_err(RedisError::from),
+                Err(_) => Err(RedisError::Timeout),
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            let transport = match e {
+                RedisError::Command(inner) => inner.is_io_error() || inner.is_connection_dropped() || inner.is_timeout(),
+                RedisError::Unavailable(_) | RedisError::Timeout => true,
+            };
+            if transport {
+                self.breaker.trip(e);
+            }
+        }
+        result
     }
 
     pub async fn ping(&self) -> bool {

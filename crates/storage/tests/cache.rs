@@ -180,3 +180,27 @@ async fn redis_going_away_mid_test_degrades_then_recovers() {
     }
     assert!(recovered, "the cache works again once Redis is back");
 }
+
+#[tokio::test]
+async fn an_invalidation_lost_to_a_redis_stall_never_serves_stale_data() {
+    let port = free_port();
+    let _server = OwnRedis::start(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let cache = cache_for(&RedisConfig::new(&url, "esx"));
+    let org = Uuid::new_v4();
+    cache.set(Namespace::Agent, org, "detail", &"old").await;
+    assert_eq!(cache.get::<String>(Namespace::Agent, org, "detail").await.as_deref(), Some("old"));
+
+    // Redis stops answering (but keeps its data) while the write's
+    // invalidation is sent: the invalidation is lost.
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(800).arg("ALL").query_async(&mut admin).await.unwrap();
+    cache.invalidate(Namespace::Agent, org).await;
+    assert!(!cache.available());
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(cache.get::<String>(Namespace::Agent, org, "detail").await, None, "stale entry must not be served");
+    cache.set(Namespace::Agent, org, "detail", &"new").await;
+    assert_eq!(cache.get::<String>(Namespace::Agent, org, "detail").await.as_deref(), Some("new"));
+}

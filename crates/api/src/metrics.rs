@@ -1,0 +1,92 @@
+//! Prometheus metrics: a request counter and latency histogram per route and
+//! status (middleware), and `GET /metrics`, which also samples the database
+//! and Redis pools, WebSocket subscribers and process memory at scrape time.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, get, web};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// Latency buckets from 0.5 ms to 5 s: the interesting range of this API.
+const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder once (tests build many apps in one
+/// process); `None` if another recorder was installed first.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// Counts every request and records its latency, labelled by the route
+/// pattern (`/api/agents/{id}`, not the raw path, so labels stay bounded).
+pub async fn track_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let response = next.call(req).await?;
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    Ok(response)
+}
+
+/// Resident memory of this process in bytes (Linux), 0 elsewhere.
+fn resident_memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmRSS:")
+                    .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn sample_gauges(state: &AppState) {
+    let db = state.db.stats();
+    metrics::gauge!("db_pool_connections", "state" => "total").set(f64::from(db.total));
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(db.idle));
+    metrics::gauge!("db_pool_connections", "state" => "active").set(f64::from(db.active));
+    metrics::gauge!("db_pool_max_connections").set(f64::from(db.max));
+    metrics::gauge!("db_pool_waiting").set(db.waiting as f64);
+    metrics::gauge!("db_pool_waited_total").set(db.waited as f64);
+    metrics::gauge!("db_pool_timeouts_total").set(db.timeouts as f64);
+    let (redis_total, redis_idle) = state.redis.stats();
+    metrics::gauge!("redis_pool_connections", "state" => "total").set(f64::from(redis_total));
+    metrics::gauge!("redis_pool_connections", "state" => "idle").set(f64::from(redis_idle));
+    metrics::gauge!("redis_cache_available").set(if state.cache.available() { 1.0 } else { 0.0 });
+    metrics::gauge!("websocket_subscribers").set(state.events.local_subscribers() as f64);
+    metrics::gauge!("process_resident_memory_bytes").set(resident_memory_bytes() as f64);
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
+    sample_gauges(&state);
+    match handle() {
+        Some(handle) => HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render()),
+        None => HttpResponse::ServiceUnavailable().body("metrics recorder unavailable"),
+    }
+}
