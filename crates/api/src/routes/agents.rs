@@ -119,11 +119,14 @@ pub struct CreateAgent {
 }
 
 /// `PATCH /api/agents/{id}`: absent fields stay; `null` clears a nullable
-/// field (externalAgentId, description, firstMessage, systemPrompt, voiceId).
+/// field (externalAgentId, description, firstMessage, systemPrompt, voiceId)
+/// and is a 422 for the others.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAgent {
-    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub external_agent_id: Option<Option<String>>,
@@ -136,14 +139,24 @@ pub struct UpdateAgent {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub system_prompt: Option<Option<String>>,
-    pub language: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub voice_id: Option<Option<String>>,
-    pub voice_settings: Option<Value>,
-    pub llm_settings: Option<Value>,
-    pub tools: Option<Value>,
-    pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub voice_settings: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub llm_settings: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub tools: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<bool>)]
+    pub is_active: Option<Option<bool>>,
 }
 
 /// "Absent" (`None`, through `#[serde(default)]`) versus "null"
@@ -179,6 +192,17 @@ impl Fields {
             self.fail(field, &format!("must be at most {max} characters"));
         }
         Some(value)
+    }
+
+    /// A PATCH field that has no NULL: `null` is an error, not "absent".
+    fn not_null<T>(&mut self, field: &str, value: Option<Option<T>>) -> Option<T> {
+        match value {
+            Some(None) => {
+                self.fail(field, "must not be null");
+                None
+            }
+            other => other.flatten(),
+        }
     }
 
     /// A PATCH field: absent stays absent, null stays null, text is checked.
@@ -280,6 +304,11 @@ impl CreateAgent {
 impl UpdateAgent {
     fn parse(self) -> ApiResult<AgentUpdate> {
         let mut f = Fields::default();
+        let name = f.not_null("name", self.name);
+        let language = f.not_null("language", self.language);
+        let voice_settings = f.not_null("voiceSettings", self.voice_settings);
+        let llm_settings = f.not_null("llmSettings", self.llm_settings);
+        let tools = f.not_null("tools", self.tools);
         let changes = AgentUpdate {
             external_agent_id: f.nullable_text(
                 "externalAgentId",
@@ -287,16 +316,16 @@ impl UpdateAgent {
                 200,
                 false,
             ),
-            name: f.name(self.name),
+            name: f.name(name),
             description: f.nullable_text("description", self.description, 5000, true),
             first_message: f.nullable_text("firstMessage", self.first_message, 5000, true),
             system_prompt: f.nullable_text("systemPrompt", self.system_prompt, 100_000, true),
-            language: f.language(self.language),
+            language: f.language(language),
             voice_id: f.nullable_text("voiceId", self.voice_id, 200, false),
-            voice_settings: f.json("voiceSettings", self.voice_settings, false),
-            llm_settings: f.json("llmSettings", self.llm_settings, false),
-            tools: f.json("tools", self.tools, true),
-            is_active: self.is_active,
+            voice_settings: f.json("voiceSettings", voice_settings, false),
+            llm_settings: f.json("llmSettings", llm_settings, false),
+            tools: f.json("tools", tools, true),
+            is_active: f.not_null("isActive", self.is_active),
         };
         f.finish()?;
         Ok(changes)

@@ -159,6 +159,20 @@ async fn invalid_bodies_answer_422_naming_each_field() {
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["details"]["fields"]["llmSettings"].is_string());
+    let response = app
+        .authed(Method::PATCH, &path, &owner)
+        .json(&json!({ "name": null, "isActive": null, "tools": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    for field in ["name", "isActive", "tools"] {
+        assert_eq!(
+            body["error"]["details"]["fields"][field],
+            "must not be null"
+        );
+    }
     // Malformed JSON is 400, not 422.
     let response = app
         .authed(Method::POST, "/api/agents", &owner)
