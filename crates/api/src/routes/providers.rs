@@ -221,10 +221,10 @@ fn check_config(
             return json!({});
         }
     };
-    if !errors.contains_key("providerName") {
-        if let Err(reason) = catalog::provider_endpoint(name, &config, elevenlabs_base) {
-            reject(errors, "config.baseUrl", reason);
-        }
+    if !errors.contains_key("providerName")
+        && let Err(reason) = catalog::provider_endpoint(name, &config, elevenlabs_base)
+    {
+        reject(errors, "config.baseUrl", reason);
     }
     config
 }
@@ -361,14 +361,14 @@ pub async fn replace(
         .transaction::<_, ApiError, _>(async |c| {
             let current = pi::find(c, org, id).await.map_err(not_found)?;
             let mut errors = Errors::new();
-            if let Some(t) = &body.provider_type {
-                if t.trim().to_ascii_lowercase() != current.provider_type {
-                    reject(
-                        &mut errors,
-                        "providerType",
-                        "cannot change; create a new provider instead",
-                    );
-                }
+            if let Some(t) = &body.provider_type
+                && t.trim().to_ascii_lowercase() != current.provider_type
+            {
+                reject(
+                    &mut errors,
+                    "providerType",
+                    "cannot change; create a new provider instead",
+                );
             }
             let provider_name = check_name(body.provider_name.clone(), &mut errors);
             let display_name = check_display(body.display_name.clone(), &mut errors);

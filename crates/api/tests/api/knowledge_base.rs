@@ -1,6 +1,8 @@
 //! Knowledge base: stats, entries CRUD with roles and tenant isolation, and
 //! the ranked full-text search with web-search syntax and odd input.
 
+#![allow(clippy::unwrap_used, reason = "test helpers fail the test on purpose")]
+
 use reqwest::Method;
 use serde_json::{Value, json};
 

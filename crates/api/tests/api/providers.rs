@@ -1,6 +1,8 @@
 //! Providers: CRUD with write-only credentials, one primary per type, and
 //! connection tests against a local HTTP server that checks the key.
 
+#![allow(clippy::unwrap_used, reason = "test helpers fail the test on purpose")]
+
 use std::net::TcpListener;
 use std::time::Duration;
 
