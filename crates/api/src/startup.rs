@@ -74,9 +74,13 @@ impl Application {
 pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let db = storage::Database::connect_lazy(&config.database);
     let redis = storage::RedisPool::connect_lazy(&config.redis).context("REDIS_URL is not a valid Redis URL")?;
+    let cache = storage::cache::Cache::new(redis.clone());
+    let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
     Ok(AppState {
         db,
         redis,
+        cache,
+        events,
         encryption: config.encryption.key.clone(),
         config: Arc::new(config.server.clone()),
         lifecycle: Arc::new(Lifecycle::new(config.database.url.clone())),
@@ -112,6 +116,7 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow::Result<Server> {
+    crate::metrics::handle();
     let data = web::Data::new(state);
     let config = config.clone();
     let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
@@ -122,12 +127,17 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
             .app_data(extractors::query_config())
             .app_data(extractors::path_config())
             .configure(routes::configure_root)
-            .service(web::scope("/api").configure(routes::configure_api))
+            .service(
+                web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(crate::rate_limit::per_token_budget))
+                    .configure(routes::configure_api),
+            )
             .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found("route")) }))
             .wrap(cors(&config.cors_origins))
             .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("x-content-type-options", "nosniff")))
             .wrap(actix_web::middleware::from_fn(request_id_header))
+            .wrap(actix_web::middleware::from_fn(crate::metrics::track_requests))
             .wrap(TracingLogger::default())
     })
     .workers(workers)

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use storage::cache::Cache;
 use storage::crypto::EncryptionKey;
+use storage::events::EventBus;
 use storage::{Database, RedisPool};
 
 use crate::config::ServerConfig;
@@ -13,6 +15,9 @@ use crate::config::ServerConfig;
 pub struct AppState {
     pub db: Database,
     pub redis: RedisPool,
+    pub cache: Cache,
+    /// Live events to WebSocket clients of any instance (Redis pub/sub).
+    pub events: EventBus,
     pub encryption: EncryptionKey,
     pub config: Arc<ServerConfig>,
     pub lifecycle: Arc<Lifecycle>,

@@ -145,7 +145,9 @@ pub async fn reset(redis: &RedisPool, scope: &str, id: &str) -> bool {
 }
 
 fn unavailable(scope: &str, error: &crate::redis_pool::RedisError) -> Outcome {
-    tracing::warn!(ratelimit.scope = scope, error = %error, "rate limiter unavailable, allowing");
+    // The pool logs Redis outages once per interval; one line per request
+    // would flood the log exactly when operators read it.
+    tracing::debug!(ratelimit.scope = scope, error = %error, "rate limiter unavailable, allowing");
     Outcome::Unavailable
 }
 

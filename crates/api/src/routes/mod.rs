@@ -11,6 +11,7 @@ pub mod inbound_webhooks;
 pub mod knowledge_base;
 pub mod integrations;
 pub mod providers;
+pub mod realtime;
 pub mod webhooks;
 pub mod users;
 
@@ -36,4 +37,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
 /// Routes outside `/api` (health, metrics, docs).
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
+    crate::openapi::configure(cfg);
+    cfg.service(crate::metrics::metrics_endpoint);
+    realtime::configure(cfg);
 }

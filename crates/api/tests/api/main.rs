@@ -7,6 +7,7 @@ mod agents;
 mod analytics;
 mod call_logs;
 mod health;
+mod platform;
 mod inbound_webhooks;
 mod seed;
 mod helpers;
