@@ -95,7 +95,7 @@ struct Cli {
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
-    /// Seconds between progress lines on stderr (0: none).
+    /// Time between progress lines on stderr (0 prints none).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     progress: Duration,
 }
