@@ -11,13 +11,13 @@ use secrecy::{ExposeSecret, SecretString};
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
     /// Primary database URL.
-    #[arg(long = "database-url", env = "DATABASE_URL", value_parser = parse_secret)]
+    #[arg(id = "database_url", long = "database-url", env = "DATABASE_URL", value_parser = parse_secret)]
     pub url: SecretString,
     /// Optional read replica for read-only queries.
     #[arg(long = "database-replica-url", env = "DATABASE_REPLICA_URL", value_parser = parse_secret)]
     pub replica_url: Option<SecretString>,
     /// Largest number of pooled connections of this process.
-    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", default_value_t = 50,
+    #[arg(id = "database_max_connections", long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_connections: u32,
     /// Idle connections kept open and warm.
@@ -48,7 +48,7 @@ impl DatabaseConfig {
 /// Redis settings.
 #[derive(Debug, Clone, Args)]
 pub struct RedisConfig {
-    #[arg(long = "redis-url", env = "REDIS_URL", value_parser = parse_secret)]
+    #[arg(id = "redis_url", long = "redis-url", env = "REDIS_URL", value_parser = parse_secret)]
     pub url: SecretString,
     /// Prefix of every key this deployment writes, so that several
     /// deployments (or parallel tests) can share one Redis.
@@ -57,7 +57,7 @@ pub struct RedisConfig {
     /// How long a Redis call may take before the caller falls back.
     #[arg(long = "redis-timeout-ms", env = "REDIS_TIMEOUT_MS", default_value_t = 250)]
     pub timeout_ms: u64,
-    #[arg(long = "redis-max-connections", env = "REDIS_MAX_CONNECTIONS", default_value_t = 32)]
+    #[arg(id = "redis_max_connections", long = "redis-max-connections", env = "REDIS_MAX_CONNECTIONS", default_value_t = 32)]
     pub max_connections: u32,
 }
 

@@ -1,0 +1,60 @@
+//! email: render the outbox row's template and send it (SMTP, or an .eml
+//! file without SMTP), then record sent or failed in the row.
+
+use chrono::Utc;
+use jobs::{EmailJob, Queue};
+use serde_json::json;
+use storage::models::email_outbox;
+
+use super::after;
+use crate::app::App;
+use crate::mail::MailError;
+use crate::outcome::{JobError, JobResult, after_failure};
+
+#[tracing::instrument(skip_all, fields(email.id = %job.email_id))]
+pub async fn handle(app: std::sync::Arc<App>, job: EmailJob) -> JobResult {
+    let app = &*app;
+    let id = job.email_id;
+    let mut conn = app.db.get().await?;
+    let Some(mail) =
+        email_outbox::claim(&mut conn, id, Utc::now(), after(app.config.lease())).await?
+    else {
+        return Ok(json!({"skipped": "not claimable"}));
+    };
+    drop(conn);
+    let sent = match app
+        .mailer
+        .render(&mail.template, &mail.to_address, &mail.data)
+    {
+        Ok(message) => app.mailer.send(id, message).await,
+        Err(e) => Err(e),
+    };
+    let mut conn = app.db.get().await?;
+    match sent {
+        Ok(()) => {
+            email_outbox::mark_sent(&mut conn, id).await?;
+            tracing::info!(email.id = %id, template = %mail.template, "e-mail sent");
+            Ok(json!({"sent": true}))
+        }
+        Err(MailError::Permanent(error)) => {
+            email_outbox::mark_failed(&mut conn, id, &error).await?;
+            Err(JobError::Dead(error))
+        }
+        Err(MailError::Transient(error)) => {
+            match after_failure(app, Queue::Email, mail.attempts as u32) {
+                Some(delay) => {
+                    email_outbox::schedule_retry(&mut conn, id, &error, after(delay)).await?;
+                    Err(JobError::Retry {
+                        error,
+                        after: delay,
+                    })
+                }
+                None => {
+                    let error = format!("gave up after {} attempts: {error}", mail.attempts);
+                    email_outbox::mark_failed(&mut conn, id, &error).await?;
+                    Err(JobError::Dead(error))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! sweeper: the safety net behind the queues. Re-enqueues rows a lost
+//! enqueue or a dead worker left behind (queued past the deadline, or with
+//! an expired lease), and applies retention to finished job state in Redis
+//! and finished rows in Postgres.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use jobs::{DocumentJob, EmailJob, Queue, SweepJob, WebhookJob};
+use serde_json::json;
+use storage::models::{documents, email_outbox, webhook_deliveries};
+
+use crate::app::App;
+use crate::outcome::JobResult;
+
+const BATCH: i64 = 500;
+
+#[tracing::instrument(skip_all, fields(tick = job.tick))]
+pub async fn handle(app: std::sync::Arc<App>, job: SweepJob) -> JobResult {
+    let app = &*app;
+    let cfg = &app.config;
+    let now = Utc::now();
+    let queued_before = now - chrono::Duration::seconds(cfg.sweep_queued_after_secs as i64);
+    let mut conn = app.db.get().await?;
+    let docs = documents::stalled_ids(&mut conn, now, queued_before, BATCH).await?;
+    let mails = email_outbox::stalled_ids(&mut conn, now, queued_before, BATCH).await?;
+    let hooks = webhook_deliveries::due_ids(&mut conn, now, BATCH).await?;
+    drop(conn);
+
+    // Duplicates of jobs already queued are harmless: the row claim lets
+    // exactly one run.
+    let docs_jobs: Vec<DocumentJob> = docs
+        .iter()
+        .map(|&document_id| DocumentJob { document_id })
+        .collect();
+    let mail_jobs: Vec<EmailJob> = mails
+        .iter()
+        .map(|&email_id| EmailJob { email_id })
+        .collect();
+    let hook_jobs: Vec<WebhookJob> = hooks
+        .iter()
+        .map(|&delivery_id| WebhookJob { delivery_id })
+        .collect();
+    app.queues
+        .push(&docs_jobs, None)
+        .await
+        .map_err(anyhow::Error::from)
+        .map_err(crate::outcome::JobError::Transient)?;
+    app.queues
+        .push(&mail_jobs, None)
+        .await
+        .map_err(anyhow::Error::from)
+        .map_err(crate::outcome::JobError::Transient)?;
+    app.queues
+        .push(&hook_jobs, None)
+        .await
+        .map_err(anyhow::Error::from)
+        .map_err(crate::outcome::JobError::Transient)?;
+    let requeued = docs.len() + mails.len() + hooks.len();
+    if requeued > 0 {
+        metrics::counter!("jobs_sweeper_requeued_total").increment(requeued as u64);
+        tracing::info!(
+            documents = docs.len(),
+            emails = mails.len(),
+            deliveries = hooks.len(),
+            "sweeper re-enqueued stalled rows"
+        );
+    }
+
+    let mut purged_jobs = 0;
+    for queue in Queue::ALL {
+        let keys = app.queues.keys(queue);
+        purged_jobs += crate::retention::purge(
+            app,
+            &keys.done(),
+            &keys,
+            Duration::from_secs(cfg.retention_done_secs),
+        )
+        .await?;
+        purged_jobs += crate::retention::purge(
+            app,
+            &keys.dead(),
+            &keys,
+            Duration::from_secs(cfg.retention_dead_secs),
+        )
+        .await?;
+    }
+    let rows_before = now - chrono::Duration::seconds(cfg.retention_rows_secs as i64);
+    let mut conn = app.db.get().await?;
+    let purged_mails = email_outbox::purge_finished(&mut conn, rows_before).await?;
+    let purged_deliveries = webhook_deliveries::purge_finished(&mut conn, rows_before).await?;
+    Ok(json!({
+        "requeued": requeued,
+        "purgedJobs": purged_jobs,
+        "purgedEmails": purged_mails,
+        "purgedDeliveries": purged_deliveries,
+    }))
+}

@@ -1,0 +1,178 @@
+//! The EchoSenseiX worker as a library: `start` builds everything from a
+//! `Config` and runs the queue workers, the scheduler, the wake-up listener
+//! and the `/health` + `/metrics` port; the binary and the tests use it.
+
+pub mod app;
+pub mod config;
+pub mod extraction;
+pub mod handlers;
+pub mod http;
+pub mod mail;
+pub mod outcome;
+pub mod retention;
+pub mod runner;
+pub mod scheduler;
+pub mod ssrf;
+pub mod wake;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{CommandFactory, FromArgMatches};
+use object_store::ObjectStore;
+use secrecy::ExposeSecret;
+use storage::{Database, RedisPool};
+use tokio::sync::oneshot;
+
+use crate::app::App;
+pub use crate::config::Config;
+
+/// Parses flags and environment; the database pool is sized from the total
+/// concurrency unless DATABASE_MAX_CONNECTIONS was given.
+pub fn parse_config() -> Config {
+    let matches = Config::command().get_matches();
+    let mut config = match Config::from_arg_matches(&matches) {
+        Ok(config) => config,
+        Err(e) => e.exit(),
+    };
+    if matches.value_source("database_max_connections")
+        == Some(clap::parser::ValueSource::DefaultValue)
+    {
+        config.database.max_connections = (config.total_concurrency() + 4) as u32;
+    }
+    config.database.min_idle = config
+        .database
+        .min_idle
+        .min(config.database.max_connections);
+    config
+}
+
+/// A running worker.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub name: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Starts draining (what SIGTERM does).
+    pub fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits for the drain to finish.
+    pub async fn join(mut self) -> anyhow::Result<()> {
+        self.shutdown();
+        self.task.await.context("worker task")?
+    }
+}
+
+/// Connects, binds the HTTP port and starts every component.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let app = Arc::new(build(config).await?);
+    let listener = http::bind(&app).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(http::serve(app.clone(), listener));
+    tokio::spawn(wake::listen(
+        app.config.redis.clone(),
+        app.config.queues.clone(),
+        app.wakers.clone(),
+    ));
+    scheduler::spawn(&app);
+    tracing::info!(worker = %app.name, %addr, queues = ?app.config.queues, "worker started");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let name = app.name.clone();
+    let task = tokio::spawn(async move {
+        let drain = app.clone();
+        let signal = Box::pin(async move {
+            let _ = stopped.await;
+            drain.draining.store(true, Ordering::Relaxed);
+            tracing::info!("draining: no new jobs, finishing the running ones");
+            Ok(())
+        });
+        let result = runner::run(app.clone(), signal).await;
+        tracing::info!(worker = %app.name, "worker stopped");
+        result
+    });
+    Ok(Running {
+        addr,
+        name,
+        stop: Some(stop),
+        task,
+    })
+}
+
+async fn build(config: Config) -> anyhow::Result<App> {
+    let _ = http::metrics_handle();
+    let name = format!(
+        "{}-{}-{}",
+        config.name.clone().unwrap_or_else(|| "worker".into()),
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let db = Database::connect_lazy(&config.database);
+    let redis = RedisPool::connect_lazy(&config.redis).context("REDIS_URL")?;
+    let queues = jobs::Queues::new(redis.clone());
+    let apalis_conn = connect_redis(&config).await?;
+    let http = ssrf::client(
+        Duration::from_millis(config.webhook_timeout_ms),
+        config.webhook_allow_private,
+    )?;
+    let mailer = mail::Mailer::new(&config)?;
+    let files = object_store(&config)?;
+    Ok(App {
+        key: config.encryption.key.clone(),
+        config,
+        name,
+        db,
+        redis,
+        queues,
+        apalis_conn,
+        http,
+        mailer,
+        files,
+        wakers: Default::default(),
+        draining: AtomicBool::new(false),
+    })
+}
+
+/// The workers' Redis connection; waits for Redis rather than failing, so
+/// the worker can start before Redis does.
+async fn connect_redis(config: &Config) -> anyhow::Result<apalis_redis::ConnectionManager> {
+    let client = redis::Client::open(config.redis.url.expose_secret()).context("REDIS_URL")?;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match client.get_connection_manager().await {
+            Ok(conn) => return Ok(conn),
+            Err(error) => {
+                tracing::warn!(error = %error, "redis unreachable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+fn object_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    if let Some(url) = &config.storage_url {
+        let url = url::Url::parse(url).context("STORAGE_URL")?;
+        let (store, prefix) = object_store::parse_url(&url).context("STORAGE_URL")?;
+        if prefix.as_ref().is_empty() {
+            return Ok(Arc::from(store));
+        }
+        return Ok(Arc::new(object_store::prefix::PrefixStore::new(
+            store, prefix,
+        )));
+    }
+    std::fs::create_dir_all(&config.storage_dir)
+        .with_context(|| format!("STORAGE_DIR {}", config.storage_dir.display()))?;
+    Ok(Arc::new(
+        object_store::local::LocalFileSystem::new_with_prefix(&config.storage_dir)?,
+    ))
+}

@@ -1,0 +1,195 @@
+//! Builds one apalis worker per served queue (Redis backend woken by our
+//! wake-up channel, per-queue concurrency, jobs spawned in parallel, panics
+//! caught) and runs them under a Monitor that drains on shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_redis::RedisStorage;
+use jobs::{AnalyticsJob, DocumentJob, EmailJob, Queue, SweepJob, WebhookJob};
+
+use crate::app::App;
+use crate::handlers;
+use crate::outcome;
+use crate::wake;
+
+/// One named async fn per queue (closures here trip a rustc ICE).
+macro_rules! job_fn {
+    ($name:ident, $job:ty, $queue:expr, $handler:path) => {
+        async fn $name(
+            job: $job,
+            app: Data<Arc<App>>,
+            id: TaskId,
+            attempt: Attempt,
+        ) -> Result<serde_json::Value, BoxDynError> {
+            let app: Arc<App> = (*app).clone();
+            // Boxed to erase the handler's future type: without it rustc 1.95
+            // hits an ICE normalizing apalis' `IntoWorkerService::Backend`.
+            let fut: futures::future::BoxFuture<'static, outcome::JobResult> =
+                Box::pin($handler(app.clone(), job));
+            outcome::run(app, $queue, id, attempt.current(), fut).await
+        }
+    };
+}
+
+job_fn!(
+    document_job,
+    DocumentJob,
+    Queue::DocumentProcessing,
+    handlers::document::handle
+);
+job_fn!(email_job, EmailJob, Queue::Email, handlers::email::handle);
+job_fn!(
+    webhook_job,
+    WebhookJob,
+    Queue::WebhookDelivery,
+    handlers::webhook::handle
+);
+job_fn!(
+    analytics_job,
+    AnalyticsJob,
+    Queue::AnalyticsAggregation,
+    handlers::analytics::handle
+);
+job_fn!(
+    sweep_job,
+    SweepJob,
+    Queue::Sweeper,
+    handlers::sweeper::handle
+);
+
+macro_rules! register_queue {
+    ($monitor:expr, $app:expr, $queue:expr, $job:ty, $handler:ident) => {{
+        let app = $app.clone();
+        $monitor.register(move |restarts| {
+            let queue: Queue = $queue;
+            let concurrency = app.config.concurrency_of(queue);
+            let batch = app.config.batch_size.unwrap_or(concurrency);
+            let config = app.queues.keys(queue).apalis_config(
+                app.config.heartbeat(),
+                app.config.missed_heartbeats,
+                batch,
+            );
+            let backend = RedisStorage::<$job, _>::new(app.apalis_conn.clone()).with_config(config);
+            // A restarted worker registers under a new name: the old one is
+            // still within its heartbeat window. (The monitor keeps the first
+            // context, which the waker task holds.)
+            let name = if restarts == 0 {
+                app.name.clone()
+            } else {
+                format!("{}-r{restarts}", app.name)
+            };
+            let context = WorkerContext::new(&name);
+            if restarts == 0 {
+                let poll = Duration::from_millis(app.config.poll_interval_ms);
+                tokio::spawn(wake::nudge(
+                    context.clone(),
+                    wake::channel(&app.wakers, queue),
+                    poll,
+                ));
+            }
+            WorkerBuilder::new(&context)
+                .backend(backend)
+                .data(app.clone())
+                .concurrency(concurrency)
+                .parallelize(tokio::spawn)
+                .catch_panic()
+                .build($handler)
+        })
+    }};
+}
+
+/// Runs the workers of every served queue until `signal` resolves, then
+/// stops fetching, lets in-flight jobs finish within the grace period and
+/// returns.
+pub async fn run(
+    app: Arc<App>,
+    signal: futures::future::BoxFuture<'static, std::io::Result<()>>,
+) -> anyhow::Result<()> {
+    monitor(&app).run_with_signal(signal).await?;
+    Ok(())
+}
+
+/// Registers the workers. Kept out of the async fn: building apalis workers
+/// inside a coroutine trips a rustc ICE (normalizing `IntoWorkerService::Backend`).
+fn monitor(app: &Arc<App>) -> Monitor {
+    let grace = Duration::from_secs(app.config.shutdown_grace_secs);
+    let mut monitor = Monitor::new().shutdown_timeout(grace).should_restart(|ctx, error| {
+        if ctx.is_shutting_down() {
+            return false;
+        }
+        tracing::error!(worker = ctx.name(), error = %error, "worker stopped with an error; restarting in 1 s");
+        // Pause before the restart so a Redis outage does not spin.
+        tokio::task::block_in_place(|| std::thread::sleep(Duration::from_secs(1)));
+        true
+    });
+    for &queue in &app.config.queues {
+        monitor = match queue {
+            Queue::DocumentProcessing => register_queue!(
+                monitor,
+                app,
+                Queue::DocumentProcessing,
+                DocumentJob,
+                document_job
+            ),
+            Queue::Email => register_queue!(monitor, app, Queue::Email, EmailJob, email_job),
+            Queue::WebhookDelivery => register_queue!(
+                monitor,
+                app,
+                Queue::WebhookDelivery,
+                WebhookJob,
+                webhook_job
+            ),
+            Queue::AnalyticsAggregation => {
+                register_queue!(
+                    monitor,
+                    app,
+                    Queue::AnalyticsAggregation,
+                    AnalyticsJob,
+                    analytics_job
+                )
+            }
+            Queue::Sweeper => register_queue!(monitor, app, Queue::Sweeper, SweepJob, sweep_job),
+        };
+    }
+    monitor
+}
+
+#[allow(dead_code)]
+fn send_checks(app: Data<Arc<App>>, id: TaskId, a: Attempt) {
+    fn assert_send<F: Send>(_: &F) {}
+    fn assert_sync<F: Send + Sync>() {}
+    assert_sync::<App>();
+    assert_send(&document_job(
+        DocumentJob {
+            document_id: uuid::Uuid::nil(),
+        },
+        app.clone(),
+        id.clone(),
+        a.clone(),
+    ));
+    assert_send(&email_job(
+        EmailJob {
+            email_id: uuid::Uuid::nil(),
+        },
+        app.clone(),
+        id.clone(),
+        a.clone(),
+    ));
+    assert_send(&webhook_job(
+        WebhookJob {
+            delivery_id: uuid::Uuid::nil(),
+        },
+        app.clone(),
+        id.clone(),
+        a.clone(),
+    ));
+    assert_send(&analytics_job(
+        AnalyticsJob::default(),
+        app.clone(),
+        id.clone(),
+        a.clone(),
+    ));
+    assert_send(&sweep_job(SweepJob::default(), app, id, a));
+}
