@@ -83,3 +83,14 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     tracing::info!(port = app.port(), "API listening");
     app.run_until_stopped().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

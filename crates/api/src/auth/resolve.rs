@@ -1,9 +1,17 @@
 //! Token resolution: from a bearer token to an `AuthUser`, through the
 //! token's SHA-256 digest (the database never holds a token).
+//!
+//! Resolution runs on every request, so its answer is cached in Redis (the
+//! `session` namespace, 60 minutes, never in process memory). Each token has
+//! its own cache generation: revoking a token bumps it after the revoking
+//! transaction commits, so every instance stops accepting the token at once,
+//! and a resolution that raced the revocation cannot be found afterwards.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use storage::cache::Namespace;
 use storage::crypto::token_digest;
 use storage::models::{api_keys, sessions, users};
+use uuid::Uuid;
 
 use super::principal::{API_KEY_PREFIX, AuthUser, Role, SESSION_TOKEN_PREFIX};
 use crate::error::{ApiError, ApiResult};
@@ -11,11 +19,46 @@ use crate::state::AppState;
 
 pub async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     let (prefix, _) = token.split_once('_').ok_or_else(invalid)?;
+    if prefix != SESSION_TOKEN_PREFIX && prefix != API_KEY_PREFIX {
+        return Err(invalid());
+    }
     let digest = token_digest(token);
-    match prefix {
-        SESSION_TOKEN_PREFIX => resolve_session(state, &digest).await,
-        API_KEY_PREFIX => resolve_api_key(state, &digest).await,
-        _ => Err(invalid()),
+    let (cached, _) = state
+        .cache
+        .wrap(Namespace::Session, token_scope(&digest), "principal", || async {
+            let principal = match prefix {
+                SESSION_TOKEN_PREFIX => resolve_session(state, &digest).await?,
+                _ => resolve_api_key(state, &digest).await?,
+            };
+            Ok::<_, ApiError>(principal)
+        })
+        .await?;
+    // A cached answer outlives nothing: the token's own expiry still holds.
+    if cached.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(invalid());
+    }
+    Ok(cached.user)
+}
+
+/// What the cache keeps for a token: the caller and when the token expires.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Principal {
+    user: AuthUser,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// The cache scope of one token: the first 16 bytes of its digest.
+fn token_scope(digest: &[u8]) -> Uuid {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
+}
+
+/// Makes every instance forget the cached resolution of these token digests.
+/// Call it after the transaction that revoked or deleted them has committed.
+pub async fn forget_tokens(state: &AppState, digests: &[Vec<u8>]) {
+    for digest in digests.iter().filter(|d| d.len() >= 16) {
+        state.cache.invalidate(Namespace::Session, token_scope(digest)).await;
     }
 }
 
@@ -23,7 +66,7 @@ fn invalid() -> ApiError {
     ApiError::unauthorized("invalid or expired token")
 }
 
-async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser> {
+async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<Principal> {
     let mut conn = state.db.get().await?;
     let session = sessions::find_live(&mut conn, digest, Utc::now())
         .await?
@@ -34,20 +77,22 @@ async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser>
     if user.status != "active" {
         return Err(invalid());
     }
-    Ok(AuthUser {
+    let user = AuthUser {
         user_id: Some(user.id),
         organization_id: user.organization_id,
         role: Role::parse(&user.role).ok_or_else(invalid)?,
         session_id: Some(session.id),
         api_key_id: None,
-    })
+    };
+    Ok(Principal { user, expires_at: Some(session.expires_at) })
 }
 
 /// How stale `api_keys.last_used_at` may get: recording every request would
-/// turn each read of a busy key into a write.
+/// turn each read of a busy key into a write. Resolutions served from the
+/// cache do not touch it, so in practice it is refreshed on cache misses.
 const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::seconds(60);
 
-async fn resolve_api_key(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser> {
+async fn resolve_api_key(state: &AppState, digest: &[u8]) -> ApiResult<Principal> {
     let mut conn = state.db.get().await?;
     let now = Utc::now();
     let key = api_keys::find_live(&mut conn, digest, now)
@@ -60,11 +105,12 @@ async fn resolve_api_key(state: &AppState, digest: &[u8]) -> ApiResult<AuthUser>
             tracing::warn!(api_key.id = %key.id, error = %e, "could not record API key use");
         }
     }
-    Ok(AuthUser {
+    let user = AuthUser {
         user_id: key.created_by,
         organization_id: key.organization_id,
         role: Role::parse(&key.role).ok_or_else(invalid)?,
         session_id: None,
         api_key_id: Some(key.id),
-    })
+    };
+    Ok(Principal { user, expires_at: key.expires_at })
 }

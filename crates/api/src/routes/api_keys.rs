@@ -230,7 +230,7 @@ pub async fn revoke_api_key(
     auth.require_admin()?;
     let id = path.into_inner();
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async move |c| {
+    let digest = conn.transaction::<_, ApiError, _>(async move |c| {
         let revoked = api_keys::revoke(c, auth.organization_id, id)
             .await?
             .ok_or_else(|| ApiError::not_found("api key"))?;
@@ -246,8 +246,9 @@ pub async fn revoke_api_key(
             },
         )
         .await?;
-        Ok(())
+        Ok(revoked.key_hash)
     })
     .await?;
+    crate::auth::resolve::forget_tokens(&state, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }

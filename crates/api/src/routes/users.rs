@@ -306,19 +306,19 @@ pub async fn update_user(
         auth.require_owner()?;
     }
     let mut conn = state.db.get().await?;
-    let user = conn
+    let (user, revoked) = conn
         .transaction::<_, ApiError, _>(async move |c| {
             let losing_owner = |u: &User| u.role == Role::Owner.as_str() && role != Role::Owner;
             let target = lock_target(c, &auth, id, losing_owner).await?;
             if target.role == role.as_str() {
-                return Ok(target);
+                return Ok((target, Vec::new()));
             }
             let changes = UserUpdate {
                 role: Some(role.as_str().into()),
                 ..UserUpdate::default()
             };
             let user = users::update(c, auth.organization_id, id, &changes).await?;
-            sessions::revoke_all_for_user(c, id).await?;
+            let revoked = sessions::revoke_all_for_user(c, id).await?;
             audit::record(
                 c,
                 &auth,
@@ -331,9 +331,10 @@ pub async fn update_user(
                 },
             )
             .await?;
-            Ok(user)
+            Ok((user, revoked))
         })
         .await?;
+    crate::auth::resolve::forget_tokens(&state, &revoked).await;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }
 
@@ -367,8 +368,11 @@ pub async fn delete_user(
         ));
     }
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async move |c| {
+    let revoked = conn.transaction::<_, ApiError, _>(async move |c| {
         let target = lock_target(c, &auth, id, |u| u.role == Role::Owner.as_str()).await?;
+        // The delete cascades to the sessions; their digests are needed first
+        // so that cached resolutions of them can be dropped.
+        let revoked = sessions::revoke_all_for_user(c, id).await?;
         users::delete(c, auth.organization_id, id).await?;
         audit::record(
             c,
@@ -382,8 +386,9 @@ pub async fn delete_user(
             },
         )
         .await?;
-        Ok(())
+        Ok(revoked)
     })
     .await?;
+    crate::auth::resolve::forget_tokens(&state, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -152,7 +152,8 @@ pub async fn reset_password(
     let password_hash = password::hash(password.into_secret()).await?;
 
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async move |c| {
+    let revoked = conn
+        .transaction::<_, ApiError, _>(async move |c| {
         let now = Utc::now();
         // Consumed in one statement: a second use of the token finds nothing.
         let reset = password_resets::consume(c, &digest, now)
@@ -180,8 +181,9 @@ pub async fn reset_password(
             },
         )
         .await?;
-        Ok(())
+        Ok(revoked)
     })
     .await?;
+    crate::auth::resolve::forget_tokens(&state, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }

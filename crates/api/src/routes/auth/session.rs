@@ -244,7 +244,9 @@ pub async fn logout(
 ) -> ApiResult<HttpResponse> {
     auth.require_user()?;
     let token = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-    sessions::revoke(&mut *state.db.get().await?, &token_digest(token)).await?;
+    let digest = token_digest(token);
+    sessions::revoke(&mut *state.db.get().await?, &digest).await?;
+    crate::auth::resolve::forget_tokens(&state, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
