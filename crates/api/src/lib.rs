@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cached;
 pub mod config;
 pub mod error;
 pub mod extractors;

@@ -2,6 +2,8 @@
 //! admins create, change and delete, each write audited in its transaction.
 //! Creation is bounded by the plan's `max_agents`.
 
+use storage::cache::Namespace;
+use crate::cached::{cached_json, invalidate};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
@@ -381,11 +383,14 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.into_inner().into_request()?;
-    let mut conn = state.db.read().await?;
-    let agents: Page<AgentResponse> = agents::list(&mut conn, auth.organization_id, page)
-        .await?
-        .map(AgentResponse::from);
-    Ok(HttpResponse::Ok().json(agents))
+    let key = format!("list:{}:{}", page.page(), page.limit());
+    cached_json(&state, Namespace::Agent, auth.organization_id, &key, || async {
+        let mut conn = state.db.read().await?;
+        let agents: Page<AgentResponse> =
+            agents::list(&mut conn, auth.organization_id, page).await?.map(AgentResponse::from);
+        Ok(agents)
+    })
+    .await
 }
 
 #[utoipa::path(
@@ -405,6 +410,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let new = body.into_inner().parse(auth.organization_id)?;
+    let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
     let agent = conn
         .transaction::<_, ApiError, _>(async move |c| {
@@ -425,6 +431,7 @@ pub async fn create(
                 Ok(agent)
             })
         .await?;
+    invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
     Ok(HttpResponse::Created().json(AgentResponse::from(agent)))
 }
 
@@ -441,11 +448,13 @@ pub async fn get(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
-    let agent = agents::find(&mut conn, auth.organization_id, id.into_inner())
-        .await
-        .map_err(not_found)?;
-    Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
+    let id = id.into_inner();
+    cached_json(&state, Namespace::Agent, auth.organization_id, &format!("id:{id}"), || async {
+        let mut conn = state.db.get().await?;
+        let agent = agents::find(&mut conn, auth.organization_id, id).await.map_err(not_found)?;
+        Ok(AgentResponse::from(agent))
+    })
+    .await
 }
 
 #[utoipa::path(
@@ -467,6 +476,7 @@ pub async fn update(
     auth.require_admin()?;
     let changes = body.into_inner().parse()?;
     let id = id.into_inner();
+    let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
     let agent = conn
         .transaction::<_, ApiError, _>(async move |c| {
@@ -483,6 +493,7 @@ pub async fn update(
             Ok(agent)
         })
         .await?;
+    invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
     Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
 }
 
@@ -502,6 +513,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = id.into_inner();
+    let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async move |c| {
         if !agents::delete(c, auth.organization_id, id).await? {
@@ -517,6 +529,7 @@ pub async fn delete(
         Ok(())
     })
     .await?;
+    invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -4,6 +4,8 @@
 //! organization's webhook secret, then the call is upserted by conversation
 //! id (replays change nothing) and the day's analytics rollup refreshed.
 
+use storage::cache::Namespace;
+use crate::cached::invalidate;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -325,6 +327,7 @@ pub async fn elevenlabs_post_call(
         })
         .await?;
     tracing::info!(organization.id = %org, call.id = %stored.id, "post-call webhook stored");
+    invalidate(&state, org, &[Namespace::Analytics, Namespace::Call]).await;
     Ok(HttpResponse::Ok().json(Received {
         received: true,
         call_id: Some(stored.id),

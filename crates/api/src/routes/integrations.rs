@@ -2,6 +2,8 @@
 //! with AES-256-GCM, never returned), list them, and test the connection.
 //! Members read; saving and testing need the owner or admin role.
 
+use storage::cache::Namespace;
+use crate::cached::{cached_json, invalidate};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -195,13 +197,13 @@ impl SaveIntegration {
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = IntegrationList), (status = 401)))]
 pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.read().await?;
-    let rows = integrations::list(&mut conn, auth.organization_id).await?;
-    let data = rows
-        .into_iter()
-        .map(|r| IntegrationResponse::new(r, &state))
-        .collect();
-    Ok(HttpResponse::Ok().json(IntegrationList { data }))
+    cached_json(&state, Namespace::Integration, auth.organization_id, "list", || async {
+        let mut conn = state.db.read().await?;
+        let rows = integrations::list(&mut conn, auth.organization_id).await?;
+        let data = rows.into_iter().map(|r| IntegrationResponse::new(r, &state)).collect();
+        Ok(IntegrationList { data })
+    })
+    .await
 }
 
 /// Saves the organization's integration with a provider. One per provider:
@@ -269,6 +271,7 @@ pub async fn save(
             Ok((row, created))
         })
         .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Integration]).await;
     let body = IntegrationResponse::new(row, &state);
     Ok(if created {
         HttpResponse::Created().json(body)
@@ -357,6 +360,7 @@ pub async fn test(
         Ok(())
     })
     .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Integration]).await;
     Ok(HttpResponse::Ok().json(result))
 }
 

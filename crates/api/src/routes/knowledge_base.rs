@@ -2,6 +2,8 @@
 //! Any member reads, searches, creates and edits entries; deleting one needs
 //! the owner or admin role.
 
+use storage::cache::Namespace;
+use crate::cached::{cached_json, digest_key, invalidate};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -380,22 +382,23 @@ impl SearchRequest {
     responses((status = 200, body = KnowledgeBaseStats), (status = 401), (status = 503)))]
 pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let org = auth.organization_id;
+    cached_json(&state, Namespace::Kb, org, "stats", || async {
     let mut conn = state.db.read().await?;
-    let total_entries = kb::count(&mut conn, org).await?;
-    let categories = kb::count_by_category(&mut conn, org).await?;
-    let last_updated = kb::last_updated(&mut conn, org).await?;
+    let rows = kb::category_stats(&mut conn, org).await?;
     let total_documents = documents::count(&mut conn, org).await?;
     let active_agents = agents::count_active(&mut conn, org).await?;
-    Ok(HttpResponse::Ok().json(KnowledgeBaseStats {
-        total_entries,
+    Ok(KnowledgeBaseStats {
+        total_entries: rows.iter().map(|r| r.1).sum(),
         total_documents,
         active_agents,
-        categories: categories
+        last_updated: rows.iter().filter_map(|r| r.2).max(),
+        categories: rows
             .into_iter()
-            .map(|(category, count)| CategoryCount { category, count })
+            .map(|(category, count, _)| CategoryCount { category, count })
             .collect(),
-        last_updated,
-    }))
+    })
+    })
+    .await
 }
 
 /// Entries, newest first.
@@ -425,6 +428,7 @@ pub async fn create(
     let new = body.into_inner().parse(&auth)?;
     let mut conn = state.db.get().await?;
     let entry = kb::insert(&mut conn, &new).await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
     Ok(HttpResponse::Created().json(EntryResponse::from(entry)))
 }
 
@@ -460,6 +464,7 @@ pub async fn update(
     let entry = kb::update(&mut conn, auth.organization_id, id.into_inner(), &changes)
         .await
         .map_err(not_found)?;
+    invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
     Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
 }
 
@@ -477,6 +482,7 @@ pub async fn delete(
     if !kb::delete(&mut conn, auth.organization_id, id.into_inner()).await? {
         return Err(ApiError::not_found("knowledge base entry"));
     }
+    invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -491,6 +497,8 @@ pub async fn search(
     body: web::Json<SearchRequest>,
 ) -> ApiResult<HttpResponse> {
     let search = body.into_inner().parse()?;
+    let key = digest_key("search", &(&search.query, &search.category, &search.tags, search.limit));
+    cached_json(&state, Namespace::Kb, auth.organization_id, &key, || async {
     let mut conn = state.db.read().await?;
     let hits = kb::search(&mut conn, auth.organization_id, &search).await?;
     let results: Vec<SearchResult> = hits
@@ -505,11 +513,13 @@ pub async fn search(
             snippet: h.snippet,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(SearchResponse {
+    Ok(SearchResponse {
         total: results.len(),
         results,
-        query: search.query,
-    }))
+        query: search.query.clone(),
+    })
+    })
+    .await
 }
 
 fn not_found(e: diesel::result::Error) -> ApiError {

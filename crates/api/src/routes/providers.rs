@@ -3,6 +3,8 @@
 //! type, and connection tests. Members read; writes and tests need the owner
 //! or admin role.
 
+use storage::cache::Namespace;
+use crate::cached::{cached_json, invalidate};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -254,9 +256,13 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.into_inner().into_request()?;
-    let mut conn = state.db.read().await?;
-    let rows = pi::list(&mut conn, auth.organization_id, page).await?;
-    Ok(HttpResponse::Ok().json(ProviderPage::from(rows.map(ProviderResponse::from))))
+    let key = format!("list:{}:{}", page.page(), page.limit());
+    cached_json(&state, Namespace::Provider, auth.organization_id, &key, || async {
+        let mut conn = state.db.read().await?;
+        let rows = pi::list(&mut conn, auth.organization_id, page).await?;
+        Ok(ProviderPage::from(rows.map(ProviderResponse::from)))
+    })
+    .await
 }
 
 /// Adds a provider (not primary; see set-primary).
@@ -321,6 +327,7 @@ pub async fn create(
             Ok(row)
         })
         .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Provider]).await;
     Ok(HttpResponse::Created().json(ProviderResponse::from(row)))
 }
 
@@ -333,11 +340,13 @@ pub async fn get(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.read().await?;
-    let row = pi::find(&mut conn, auth.organization_id, id.into_inner())
-        .await
-        .map_err(not_found)?;
-    Ok(HttpResponse::Ok().json(ProviderResponse::from(row)))
+    let id = id.into_inner();
+    cached_json(&state, Namespace::Provider, auth.organization_id, &format!("id:{id}"), || async {
+        let mut conn = state.db.read().await?;
+        let row = pi::find(&mut conn, auth.organization_id, id).await.map_err(not_found)?;
+        Ok(ProviderResponse::from(row))
+    })
+    .await
 }
 
 /// Replaces a provider's name, display name and config, and its key when
@@ -411,6 +420,7 @@ pub async fn replace(
             Ok(row)
         })
         .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Provider]).await;
     Ok(HttpResponse::Ok().json(ProviderResponse::from(row)))
 }
 
@@ -441,6 +451,7 @@ pub async fn delete(
         Ok(())
     })
     .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Provider]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -475,6 +486,7 @@ pub async fn set_primary(
             Ok(row)
         })
         .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Provider]).await;
     Ok(HttpResponse::Ok().json(ProviderResponse::from(row)))
 }
 
@@ -557,6 +569,7 @@ pub async fn test(
         Ok(())
     })
     .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Provider]).await;
     Ok(HttpResponse::Ok().json(result))
 }
 

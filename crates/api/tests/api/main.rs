@@ -5,6 +5,7 @@
 
 mod agents;
 mod analytics;
+mod cache;
 mod call_logs;
 mod health;
 mod platform;
