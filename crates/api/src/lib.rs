@@ -13,6 +13,7 @@ pub mod rate_limit;
 pub mod password;
 pub mod providers;
 pub mod request_meta;
+pub mod request_span;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -138,7 +138,7 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
             .wrap(DefaultHeaders::new().add(("x-content-type-options", "nosniff")))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(actix_web::middleware::from_fn(crate::metrics::track_requests))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::request_span::QuietRootSpan>::new())
     })
     .workers(workers)
     .disable_signals()
