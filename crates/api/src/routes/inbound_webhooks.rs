@@ -4,7 +4,6 @@
 //! organization's webhook secret, then the call is upserted by conversation
 //! id (replays change nothing) and the day's analytics rollup refreshed.
 
-use storage::cache::Namespace;
 use crate::cached::invalidate;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,6 +14,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use storage::cache::Namespace;
 use storage::models::call_logs::{self, NewCallLog};
 use storage::models::{agents, analytics, integrations};
 use uuid::Uuid;
@@ -326,6 +326,11 @@ pub async fn elevenlabs_post_call(
             Ok(stored)
         })
         .await?;
+    // Cached list totals of this organization now miss a call.
+    state
+        .cache
+        .invalidate(storage::cache::Namespace::Call, org)
+        .await;
     tracing::info!(organization.id = %org, call.id = %stored.id, "post-call webhook stored");
     invalidate(&state, org, &[Namespace::Analytics, Namespace::Call]).await;
     Ok(HttpResponse::Ok().json(Received {

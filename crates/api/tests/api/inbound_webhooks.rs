@@ -227,6 +227,12 @@ async fn the_overview_shows_an_inbound_call_immediately() {
     )
     .await;
     let body = event("agent_live", "conv_live");
+    // A cached list total is dropped when the call arrives.
+    let list = |app: &TestApp| app.authed(Method::GET, "/api/call-logs", &user).send();
+    let before: Value = list(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(before["total"], 0);
+    let cached = list(&app).await.unwrap();
+    assert_eq!(cached.headers()["x-cache"], "HIT");
     assert_eq!(
         post(&app, &body, Some(sign(&body, Utc::now().timestamp())))
             .await
@@ -234,6 +240,8 @@ async fn the_overview_shows_an_inbound_call_immediately() {
         200
     );
 
+    let after: Value = list(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(after["total"], 1);
     let overview: Value = app
         .authed(Method::GET, "/api/analytics/overview", &user)
         .send()
