@@ -207,3 +207,18 @@ pub async fn last_updated(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResul
         .get_result(conn)
         .await
 }
+
+/// Per category: entries and the latest change, most common first. One scan
+/// gives the stats' total, categories and last update together.
+pub async fn category_stats(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+) -> QueryResult<Vec<(Option<String>, i64, Option<DateTime<Utc>>)>> {
+    kb::table
+        .filter(kb::organization_id.eq(org))
+        .group_by(kb::category)
+        .select((kb::category, diesel::dsl::count_star(), diesel::dsl::max(kb::updated_at)))
+        .order((diesel::dsl::count_star().desc(), kb::category.asc()))
+        .load(conn)
+        .await
+}
