@@ -24,7 +24,9 @@ pub async fn handle(app: std::sync::Arc<App>, job: SweepJob) -> JobResult {
     let mut conn = app.db.get().await?;
     let docs = documents::stalled_ids(&mut conn, now, queued_before, BATCH).await?;
     let mails = email_outbox::stalled_ids(&mut conn, now, queued_before, BATCH).await?;
-    let hooks = webhook_deliveries::due_ids(&mut conn, now, BATCH).await?;
+    // Deliveries due for longer than the deadline: fresh ones are about to be
+    // picked up by the job enqueued with them.
+    let hooks = webhook_deliveries::due_ids(&mut conn, queued_before, BATCH).await?;
     drop(conn);
 
     // Duplicates of jobs already queued are harmless: the row claim lets
@@ -67,6 +69,11 @@ pub async fn handle(app: std::sync::Arc<App>, job: SweepJob) -> JobResult {
         );
     }
 
+    // Retention scans every finished set: every tenth tick is plenty.
+    let tick_no = job.tick / cfg.sweep_interval_secs.max(1);
+    if tick_no % 10 != 0 {
+        return Ok(json!({"requeued": requeued}));
+    }
     let mut purged_jobs = 0;
     for queue in Queue::ALL {
         let keys = app.queues.keys(queue);
