@@ -34,7 +34,12 @@ pub struct Retried {
 impl Queues {
     /// Retries `id` of `queue`: a dead job id, or (row-backed queues) the id
     /// of a failed document, mail or dead delivery.
-    pub async fn retry(&self, conn: &mut AsyncPgConnection, queue: Queue, id: &str) -> Result<Retried, JobsError> {
+    pub async fn retry(
+        &self,
+        conn: &mut AsyncPgConnection,
+        queue: Queue,
+        id: &str,
+    ) -> Result<Retried, JobsError> {
         if let Ok(row) = Uuid::parse_str(id) {
             return self.retry_row(conn, queue, row).await;
         }
@@ -42,7 +47,13 @@ impl Queues {
         let (data_key, job_id) = (keys.data(), id.to_owned());
         let payload: Option<Vec<u8>> = self
             .redis()
-            .run(|mut c| async move { redis::cmd("HGET").arg(data_key).arg(job_id).query_async(&mut *c).await })
+            .run(|mut c| async move {
+                redis::cmd("HGET")
+                    .arg(data_key)
+                    .arg(job_id)
+                    .query_async(&mut *c)
+                    .await
+            })
             .await?;
         let payload = payload.ok_or_else(|| JobsError::NotFound(id.to_owned()))?;
         let row = row_id(queue, &payload);
@@ -68,14 +79,28 @@ impl Queues {
         }
         metrics::counter!("jobs_operator_retried_total", "queue" => queue.as_str()).increment(1);
         tracing::info!(queue = %queue, job.id = %id, "dead job retried by operator");
-        Ok(Retried { job_id: id.to_owned(), row_id: row })
+        Ok(Retried {
+            job_id: id.to_owned(),
+            row_id: row,
+        })
     }
 
     /// Retries every dead job of `queue`; returns how many were revived.
-    pub async fn retry_all_dead(&self, conn: &mut AsyncPgConnection, queue: Queue) -> Result<usize, JobsError> {
+    pub async fn retry_all_dead(
+        &self,
+        conn: &mut AsyncPgConnection,
+        queue: Queue,
+    ) -> Result<usize, JobsError> {
         let dead_key = self.keys(queue).dead();
-        let dead: Vec<String> =
-            self.redis().run(|mut c| async move { redis::cmd("SMEMBERS").arg(dead_key).query_async(&mut *c).await }).await?;
+        let dead: Vec<String> = self
+            .redis()
+            .run(|mut c| async move {
+                redis::cmd("SMEMBERS")
+                    .arg(dead_key)
+                    .query_async(&mut *c)
+                    .await
+            })
+            .await?;
         let mut revived = 0;
         for id in dead {
             match self.retry(conn, queue, &id).await {
@@ -88,24 +113,40 @@ impl Queues {
     }
 
     /// Resets a failed row and enqueues a new job for it.
-    async fn retry_row(&self, conn: &mut AsyncPgConnection, queue: Queue, row: Uuid) -> Result<Retried, JobsError> {
+    async fn retry_row(
+        &self,
+        conn: &mut AsyncPgConnection,
+        queue: Queue,
+        row: Uuid,
+    ) -> Result<Retried, JobsError> {
         if !reset_row(conn, queue, row).await? {
             return Err(JobsError::NotFound(row.to_string()));
         }
         let ids = match queue {
-            Queue::DocumentProcessing => self.push(&[DocumentJob { document_id: row }], None).await?,
+            Queue::DocumentProcessing => {
+                self.push(&[DocumentJob { document_id: row }], None).await?
+            }
             Queue::Email => self.push(&[EmailJob { email_id: row }], None).await?,
             Queue::WebhookDelivery => self.push(&[WebhookJob { delivery_id: row }], None).await?,
-            Queue::AnalyticsAggregation | Queue::Sweeper => return Err(JobsError::NotFound(row.to_string())),
+            Queue::AnalyticsAggregation | Queue::Sweeper => {
+                return Err(JobsError::NotFound(row.to_string()));
+            }
         };
         let job_id = ids.into_iter().next().unwrap_or_default();
         tracing::info!(queue = %queue, row.id = %row, job.id = %job_id, "failed row retried by operator");
-        Ok(Retried { job_id, row_id: Some(row) })
+        Ok(Retried {
+            job_id,
+            row_id: Some(row),
+        })
     }
 }
 
 /// Gives a failed row a fresh attempt budget; false when it is not failed.
-async fn reset_row(conn: &mut AsyncPgConnection, queue: Queue, row: Uuid) -> Result<bool, JobsError> {
+async fn reset_row(
+    conn: &mut AsyncPgConnection,
+    queue: Queue,
+    row: Uuid,
+) -> Result<bool, JobsError> {
     Ok(match queue {
         Queue::DocumentProcessing => documents::reset_for_retry(conn, row).await?,
         Queue::Email => email_outbox::reset_for_retry(conn, row).await?,

@@ -70,9 +70,15 @@ impl Job for SweepJob {
 /// The row a stored payload points at, for operator retries.
 pub fn row_id(queue: Queue, payload: &[u8]) -> Option<Uuid> {
     match queue {
-        Queue::DocumentProcessing => serde_json::from_slice::<DocumentJob>(payload).ok().map(|j| j.document_id),
-        Queue::Email => serde_json::from_slice::<EmailJob>(payload).ok().map(|j| j.email_id),
-        Queue::WebhookDelivery => serde_json::from_slice::<WebhookJob>(payload).ok().map(|j| j.delivery_id),
+        Queue::DocumentProcessing => serde_json::from_slice::<DocumentJob>(payload)
+            .ok()
+            .map(|j| j.document_id),
+        Queue::Email => serde_json::from_slice::<EmailJob>(payload)
+            .ok()
+            .map(|j| j.email_id),
+        Queue::WebhookDelivery => serde_json::from_slice::<WebhookJob>(payload)
+            .ok()
+            .map(|j| j.delivery_id),
         Queue::AnalyticsAggregation | Queue::Sweeper => None,
     }
 }

@@ -6,7 +6,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// One queue per job type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Queue {
     DocumentProcessing,
@@ -37,7 +39,10 @@ impl Queue {
 
     /// The keys of this queue under `prefix` (`RedisConfig.prefix`).
     pub fn keys(self, prefix: &str) -> QueueKeys {
-        QueueKeys { queue: self, name: format!("{prefix}:{}", self.as_str()) }
+        QueueKeys {
+            queue: self,
+            name: format!("{prefix}:{}", self.as_str()),
+        }
     }
 }
 
@@ -48,13 +53,18 @@ impl fmt::Display for Queue {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown queue `{0}` (expected one of document-processing, email, webhook-delivery, analytics-aggregation, sweeper)")]
+#[error(
+    "unknown queue `{0}` (expected one of document-processing, email, webhook-delivery, analytics-aggregation, sweeper)"
+)]
 pub struct UnknownQueue(pub String);
 
 impl FromStr for Queue {
     type Err = UnknownQueue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Queue::ALL.into_iter().find(|q| q.as_str() == s.trim()).ok_or_else(|| UnknownQueue(s.to_owned()))
+        Queue::ALL
+            .into_iter()
+            .find(|q| q.as_str() == s.trim())
+            .ok_or_else(|| UnknownQueue(s.to_owned()))
     }
 }
 
@@ -69,7 +79,12 @@ pub struct QueueKeys {
 
 impl QueueKeys {
     /// The apalis-redis configuration of this queue.
-    pub fn apalis_config(&self, heartbeat: Duration, missed_heartbeats: usize, batch_size: usize) -> apalis_redis::Config {
+    pub fn apalis_config(
+        &self,
+        heartbeat: Duration,
+        missed_heartbeats: usize,
+        batch_size: usize,
+    ) -> apalis_redis::Config {
         apalis_redis::Config::default()
             .queue(&self.name)
             .heartbeat_interval(heartbeat)
@@ -147,6 +162,9 @@ mod tests {
         assert_eq!(cfg.done_jobs_set(), keys.done());
         assert_eq!(cfg.dead_jobs_set(), keys.dead());
         assert_eq!(cfg.workers_set(), keys.workers());
-        assert_eq!(format!("{}:w1", cfg.inflight_jobs_set()), keys.inflight("w1"));
+        assert_eq!(
+            format!("{}:w1", cfg.inflight_jobs_set()),
+            keys.inflight("w1")
+        );
     }
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use apalis::prelude::{TaskBuilder, TaskId};
 use storage::RedisPool;
 use storage::redis_pool::RedisError;
 use uuid::Uuid;
@@ -39,13 +38,18 @@ pub struct Queues {
 
 impl std::fmt::Debug for Queues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queues").field("prefix", &self.redis.prefix()).finish()
+        f.debug_struct("Queues")
+            .field("prefix", &self.redis.prefix())
+            .finish()
     }
 }
 
 impl Queues {
     pub fn new(redis: RedisPool) -> Self {
-        Self { redis, failures: Arc::new(AtomicU64::new(0)) }
+        Self {
+            redis,
+            failures: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     pub fn redis(&self) -> &RedisPool {
@@ -64,15 +68,22 @@ impl Queues {
     /// Enqueues processing of `documents.id`. `None` when Redis did not take
     /// it (already logged and counted: the sweeper picks the row up later).
     pub async fn enqueue_document(&self, document_id: Uuid) -> Option<String> {
-        self.enqueue_soft(&[DocumentJob { document_id }]).await.and_then(|ids| ids.into_iter().next())
+        self.enqueue_soft(&[DocumentJob { document_id }])
+            .await
+            .and_then(|ids| ids.into_iter().next())
     }
 
     pub async fn enqueue_email(&self, email_id: Uuid) -> Option<String> {
-        self.enqueue_soft(&[EmailJob { email_id }]).await.and_then(|ids| ids.into_iter().next())
+        self.enqueue_soft(&[EmailJob { email_id }])
+            .await
+            .and_then(|ids| ids.into_iter().next())
     }
 
     pub async fn enqueue_webhook_delivery(&self, delivery_id: Uuid) -> Option<String> {
-        self.enqueue_webhook_deliveries(&[delivery_id]).await.into_iter().next()
+        self.enqueue_webhook_deliveries(&[delivery_id])
+            .await
+            .into_iter()
+            .next()
     }
 
     /// The ids `publish_event` returned, after the transaction committed.
@@ -80,13 +91,18 @@ impl Queues {
         if delivery_ids.is_empty() {
             return Vec::new();
         }
-        let jobs: Vec<WebhookJob> = delivery_ids.iter().map(|&delivery_id| WebhookJob { delivery_id }).collect();
+        let jobs: Vec<WebhookJob> = delivery_ids
+            .iter()
+            .map(|&delivery_id| WebhookJob { delivery_id })
+            .collect();
         self.enqueue_soft(&jobs).await.unwrap_or_default()
     }
 
     /// On-demand aggregation of one organization's day (or all of them).
     pub async fn enqueue_analytics(&self, job: AnalyticsJob) -> Option<String> {
-        self.enqueue_soft(&[job]).await.and_then(|ids| ids.into_iter().next())
+        self.enqueue_soft(&[job])
+            .await
+            .and_then(|ids| ids.into_iter().next())
     }
 
     /// `push`, with failures logged and counted instead of returned.
@@ -94,8 +110,10 @@ impl Queues {
         match self.push(jobs, None).await {
             Ok(ids) => Some(ids),
             Err(error) => {
-                self.failures.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-                metrics::counter!("jobs_enqueue_failed_total", "queue" => J::QUEUE.as_str()).increment(jobs.len() as u64);
+                self.failures
+                    .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+                metrics::counter!("jobs_enqueue_failed_total", "queue" => J::QUEUE.as_str())
+                    .increment(jobs.len() as u64);
                 tracing::warn!(queue = %J::QUEUE, count = jobs.len(), error = %error,
                     "enqueue failed; the sweeper will enqueue the rows later");
                 None
@@ -105,44 +123,76 @@ impl Queues {
 
     /// Pushes jobs (after `delay`, if any) and wakes idle workers; returns
     /// the job ids.
-    pub async fn push<J: Job>(&self, jobs: &[J], delay: Option<Duration>) -> Result<Vec<String>, JobsError> {
+    pub async fn push<J: Job>(
+        &self,
+        jobs: &[J],
+        delay: Option<Duration>,
+    ) -> Result<Vec<String>, JobsError> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
         let keys = self.keys(J::QUEUE);
-        let config = keys.apalis_config(Duration::from_secs(30), 2, 1);
-        let run_at = delay.map(|d| now_secs() + d.as_secs_f64().ceil() as u64);
+        let now = now_secs();
+        let run_at = delay.map(|d| now + d.as_secs_f64().ceil() as u64);
         let mut ids = Vec::with_capacity(jobs.len());
-        let mut tasks = Vec::with_capacity(jobs.len());
+        let mut script = PUSH.prepare_invoke();
+        script
+            .key(keys.data())
+            .key(keys.active())
+            .key(keys.scheduled())
+            .key(keys.meta_prefix())
+            .key(keys.wake_channel());
+        script.arg(run_at.unwrap_or(0));
         for job in jobs {
             let id = ulid::Ulid::generate().to_string();
-            let mut builder = TaskBuilder::new(serde_json::to_vec(job)?).task_id(TaskId::from_string(id.clone()));
-            if let Some(at) = run_at {
-                builder = builder.run_at_timestamp(at);
-            }
-            tasks.push(builder.build());
+            script.arg(&id).arg(serde_json::to_vec(job)?);
             ids.push(id);
         }
-        let wake = keys.wake_channel();
         let pushed = self
             .redis
-            .run(|mut conn| async move {
-                apalis_redis::queries::push_tasks(&mut *conn, &config, &tasks).await.map_err(|e| match e {
-                    apalis_redis::Error::Database(e) => e,
-                    other => redis::RedisError::from(std::io::Error::other(other.to_string())),
-                })?;
-                if run_at.is_none() {
-                    let _: i64 = redis::cmd("PUBLISH").arg(&wake).arg(1).query_async(&mut *conn).await?;
-                }
-                Ok(())
-            })
+            .run(|mut conn| async move { script.invoke_async::<i64>(&mut *conn).await })
             .await;
         pushed?;
-        metrics::counter!("jobs_enqueued_total", "queue" => J::QUEUE.as_str()).increment(ids.len() as u64);
+        metrics::counter!("jobs_enqueued_total", "queue" => J::QUEUE.as_str())
+            .increment(ids.len() as u64);
         Ok(ids)
     }
 }
 
+/// Stores jobs in apalis-redis' layout (payload in `data`, `meta:{id}` with
+/// status Pending) and appends them to `active` directly (or `scheduled` when
+/// delayed), then wakes idle workers. apalis' own push puts every job in the
+/// scheduled set, and its fetch promotes all due ones with one Lua `unpack`,
+/// which fails beyond about 8,000 ids: a burst while workers are away would
+/// wedge the queue.
+static PUSH: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local run_at = tonumber(ARGV[1])
+local pushed = 0
+for i = 2, #ARGV, 2 do
+  local id = ARGV[i]
+  if redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 1 then
+    redis.call('HSET', KEYS[4] .. ':' .. id, 'attempts', 0, 'max_attempts', 25, 'status', 'Pending', 'idempotency_key', '')
+    if run_at > 0 then
+      redis.call('ZADD', KEYS[3], run_at, id)
+    else
+      redis.call('RPUSH', KEYS[2], id)
+    end
+    pushed = pushed + 1
+  end
+end
+if run_at == 0 and pushed > 0 then
+  redis.call('PUBLISH', KEYS[5], pushed)
+end
+return pushed
+",
+    )
+});
+
 pub(crate) fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -42,7 +42,14 @@ impl Queues {
         let stats = self
             .redis()
             .run(|mut conn| async move {
-                let (active, due, later, done, dead, workers): (u64, u64, u64, u64, u64, Vec<String>) = redis::pipe()
+                let (active, due, later, done, dead, workers): (
+                    u64,
+                    u64,
+                    u64,
+                    u64,
+                    u64,
+                    Vec<String>,
+                ) = redis::pipe()
                     .llen(keys.active())
                     .zcount(keys.scheduled(), "-inf", now)
                     .zcount(keys.scheduled(), format!("({now}"), "+inf")
