@@ -2,9 +2,9 @@
 //! with AES-256-GCM, never returned), list them, and test the connection.
 //! Members read; saving and testing need the owner or admin role.
 
-use storage::cache::Namespace;
 use crate::cached::{cached_json, invalidate};
 use std::time::Duration;
+use storage::cache::Namespace;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -197,12 +197,21 @@ impl SaveIntegration {
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = IntegrationList), (status = 401)))]
 pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
-    cached_json(&state, Namespace::Integration, auth.organization_id, "list", || async {
-        let mut conn = state.db.read().await?;
-        let rows = integrations::list(&mut conn, auth.organization_id).await?;
-        let data = rows.into_iter().map(|r| IntegrationResponse::new(r, &state)).collect();
-        Ok(IntegrationList { data })
-    })
+    cached_json(
+        &state,
+        Namespace::Integration,
+        auth.organization_id,
+        "list",
+        || async {
+            let mut conn = state.db.read().await?;
+            let rows = integrations::list(&mut conn, auth.organization_id).await?;
+            let data = rows
+                .into_iter()
+                .map(|r| IntegrationResponse::new(r, &state))
+                .collect();
+            Ok(IntegrationList { data })
+        },
+    )
     .await
 }
 

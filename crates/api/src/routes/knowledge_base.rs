@@ -2,12 +2,12 @@
 //! Any member reads, searches, creates and edits entries; deleting one needs
 //! the owner or admin role.
 
-use storage::cache::Namespace;
 use crate::cached::{cached_json, digest_key, invalidate};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
+use storage::cache::Namespace;
 use storage::models::knowledge_base::{
     self as kb, KnowledgeBaseEntry, KnowledgeBaseEntryUpdate, NewKnowledgeBaseEntry,
 };
@@ -383,20 +383,20 @@ impl SearchRequest {
 pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let org = auth.organization_id;
     cached_json(&state, Namespace::Kb, org, "stats", || async {
-    let mut conn = state.db.read().await?;
-    let rows = kb::category_stats(&mut conn, org).await?;
-    let total_documents = documents::count(&mut conn, org).await?;
-    let active_agents = agents::count_active(&mut conn, org).await?;
-    Ok(KnowledgeBaseStats {
-        total_entries: rows.iter().map(|r| r.1).sum(),
-        total_documents,
-        active_agents,
-        last_updated: rows.iter().filter_map(|r| r.2).max(),
-        categories: rows
-            .into_iter()
-            .map(|(category, count, _)| CategoryCount { category, count })
-            .collect(),
-    })
+        let mut conn = state.db.read().await?;
+        let rows = kb::category_stats(&mut conn, org).await?;
+        let total_documents = documents::count(&mut conn, org).await?;
+        let active_agents = agents::count_active(&mut conn, org).await?;
+        Ok(KnowledgeBaseStats {
+            total_entries: rows.iter().map(|r| r.1).sum(),
+            total_documents,
+            active_agents,
+            last_updated: rows.iter().filter_map(|r| r.2).max(),
+            categories: rows
+                .into_iter()
+                .map(|(category, count, _)| CategoryCount { category, count })
+                .collect(),
+        })
     })
     .await
 }
@@ -497,28 +497,37 @@ pub async fn search(
     body: web::Json<SearchRequest>,
 ) -> ApiResult<HttpResponse> {
     let search = body.into_inner().parse()?;
-    let key = digest_key("search", &(&search.query, &search.category, &search.tags, search.limit));
-    cached_json(&state, Namespace::Kb, auth.organization_id, &key, || async {
-    let mut conn = state.db.read().await?;
-    let hits = kb::search(&mut conn, auth.organization_id, &search).await?;
-    let results: Vec<SearchResult> = hits
-        .into_iter()
-        .map(|h| SearchResult {
-            id: h.id,
-            title: h.title,
-            category: h.category,
-            tags: h.tags,
-            document_id: h.document_id,
-            rank: h.rank,
-            snippet: h.snippet,
-        })
-        .collect();
-    Ok(SearchResponse {
-        total: results.len(),
-        results,
-        query: search.query.clone(),
-    })
-    })
+    let key = digest_key(
+        "search",
+        &(&search.query, &search.category, &search.tags, search.limit),
+    );
+    cached_json(
+        &state,
+        Namespace::Kb,
+        auth.organization_id,
+        &key,
+        || async {
+            let mut conn = state.db.read().await?;
+            let hits = kb::search(&mut conn, auth.organization_id, &search).await?;
+            let results: Vec<SearchResult> = hits
+                .into_iter()
+                .map(|h| SearchResult {
+                    id: h.id,
+                    title: h.title,
+                    category: h.category,
+                    tags: h.tags,
+                    document_id: h.document_id,
+                    rank: h.rank,
+                    snippet: h.snippet,
+                })
+                .collect();
+            Ok(SearchResponse {
+                total: results.len(),
+                results,
+                query: search.query.clone(),
+            })
+        },
+    )
     .await
 }
 

@@ -3,9 +3,9 @@
 //! type, and connection tests. Members read; writes and tests need the owner
 //! or admin role.
 
-use storage::cache::Namespace;
 use crate::cached::{cached_json, invalidate};
 use std::time::Duration;
+use storage::cache::Namespace;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -257,11 +257,17 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let page = query.into_inner().into_request()?;
     let key = format!("list:{}:{}", page.page(), page.limit());
-    cached_json(&state, Namespace::Provider, auth.organization_id, &key, || async {
-        let mut conn = state.db.read().await?;
-        let rows = pi::list(&mut conn, auth.organization_id, page).await?;
-        Ok(ProviderPage::from(rows.map(ProviderResponse::from)))
-    })
+    cached_json(
+        &state,
+        Namespace::Provider,
+        auth.organization_id,
+        &key,
+        || async {
+            let mut conn = state.db.read().await?;
+            let rows = pi::list(&mut conn, auth.organization_id, page).await?;
+            Ok(ProviderPage::from(rows.map(ProviderResponse::from)))
+        },
+    )
     .await
 }
 
@@ -341,11 +347,19 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    cached_json(&state, Namespace::Provider, auth.organization_id, &format!("id:{id}"), || async {
-        let mut conn = state.db.read().await?;
-        let row = pi::find(&mut conn, auth.organization_id, id).await.map_err(not_found)?;
-        Ok(ProviderResponse::from(row))
-    })
+    cached_json(
+        &state,
+        Namespace::Provider,
+        auth.organization_id,
+        &format!("id:{id}"),
+        || async {
+            let mut conn = state.db.read().await?;
+            let row = pi::find(&mut conn, auth.organization_id, id)
+                .await
+                .map_err(not_found)?;
+            Ok(ProviderResponse::from(row))
+        },
+    )
     .await
 }
 
