@@ -52,6 +52,8 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             routes::integrations::Doc::openapi(),
             routes::providers::Doc::openapi(),
             routes::webhooks::Doc::openapi(),
+            routes::documents::Doc::openapi(),
+            routes::admin::Doc::openapi(),
         ]
         .into_iter()
         .fold(utoipa::openapi::OpenApi::default(), |mut acc, doc| {

@@ -76,11 +76,15 @@ pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let redis = storage::RedisPool::connect_lazy(&config.redis).context("REDIS_URL is not a valid Redis URL")?;
     let cache = storage::cache::Cache::new(redis.clone());
     let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
+    let jobs = jobs::Queues::new(redis.clone());
+    let files = crate::file_store::FileStore::open(&config.server.storage_url)?;
     Ok(AppState {
         db,
         redis,
         cache,
         events,
+        jobs,
+        files,
         encryption: config.encryption.key.clone(),
         config: Arc::new(config.server.clone()),
         lifecycle: Arc::new(Lifecycle::new(config.database.url.clone())),

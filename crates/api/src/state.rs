@@ -10,6 +10,7 @@ use storage::events::EventBus;
 use storage::{Database, RedisPool};
 
 use crate::config::ServerConfig;
+use crate::file_store::FileStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +19,10 @@ pub struct AppState {
     pub cache: Cache,
     /// Live events to WebSocket clients of any instance (Redis pub/sub).
     pub events: EventBus,
+    /// Enqueues background jobs (documents, mails, webhook deliveries).
+    pub jobs: jobs::Queues,
+    /// Uploaded documents, read back by the worker.
+    pub files: FileStore,
     pub encryption: EncryptionKey,
     pub config: Arc<ServerConfig>,
     pub lifecycle: Arc<Lifecycle>,

@@ -412,7 +412,7 @@ pub async fn create(
     let new = body.into_inner().parse(auth.organization_id)?;
     let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
-    let agent = conn
+    let (agent, deliveries) = conn
         .transaction::<_, ApiError, _>(async move |c| {
                 // The row lock makes count-then-insert atomic per organization.
                 let org = organizations::find_for_update(c, auth.organization_id).await?;
@@ -428,10 +428,12 @@ pub async fn create(
                     changes: json!({ "name": agent.name, "platform": agent.platform, "externalAgentId": agent.external_agent_id }),
                 };
                 audit::record(c, &auth, &meta, event).await?;
-                Ok(agent)
+                let deliveries = jobs::publish_event(c, org.id, "agent.created", agent_data(&agent)).await?;
+                Ok((agent, deliveries))
             })
         .await?;
     invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
+    notify(&state, org_id, "agent.created", agent_data(&agent), &deliveries).await;
     Ok(HttpResponse::Created().json(AgentResponse::from(agent)))
 }
 
@@ -478,7 +480,7 @@ pub async fn update(
     let id = id.into_inner();
     let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
-    let agent = conn
+    let (agent, deliveries) = conn
         .transaction::<_, ApiError, _>(async move |c| {
             let agent = agents::update(c, auth.organization_id, id, &changes)
                 .await
@@ -490,10 +492,12 @@ pub async fn update(
                 changes: changed_fields(&changes),
             };
             audit::record(c, &auth, &meta, event).await?;
-            Ok(agent)
+            let deliveries = jobs::publish_event(c, agent.organization_id, "agent.updated", agent_data(&agent)).await?;
+            Ok((agent, deliveries))
         })
         .await?;
     invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
+    notify(&state, org_id, "agent.updated", agent_data(&agent), &deliveries).await;
     Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
 }
 
@@ -515,7 +519,7 @@ pub async fn delete(
     let id = id.into_inner();
     let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async move |c| {
+    let deliveries = conn.transaction::<_, ApiError, _>(async move |c| {
         if !agents::delete(c, auth.organization_id, id).await? {
             return Err(ApiError::not_found("agent"));
         }
@@ -526,11 +530,24 @@ pub async fn delete(
             changes: json!({}),
         };
         audit::record(c, &auth, &meta, event).await?;
-        Ok(())
+        Ok(jobs::publish_event(c, auth.organization_id, "agent.deleted", json!({ "id": id })).await?)
     })
     .await?;
     invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
+    notify(&state, org_id, "agent.deleted", json!({ "id": id }), &deliveries).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The `data` of agent.created / agent.updated: the agent as the API shows it.
+fn agent_data(agent: &Agent) -> Value {
+    serde_json::to_value(AgentResponse::from(agent.clone())).unwrap_or_default()
+}
+
+/// After commit: queue the webhook deliveries the transaction inserted and
+/// tell the organization's live clients.
+async fn notify(state: &AppState, org: Uuid, kind: &str, data: Value, deliveries: &[Uuid]) {
+    state.jobs.enqueue_webhook_deliveries(deliveries).await;
+    state.events.publish_or_log(&storage::events::Event::new(kind, org, data)).await;
 }
 
 /// NotFound names the resource; other errors convert as usual.

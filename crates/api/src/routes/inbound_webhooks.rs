@@ -319,13 +319,23 @@ pub async fn elevenlabs_post_call(
     }
     let call = event.data.into_call(agent.organization_id, agent.id)?;
     let org = agent.organization_id;
-    let stored = conn
+    let (stored, deliveries) = conn
         .transaction::<_, ApiError, _>(async move |c| {
+            let replay = call_logs::exists(c, org, &call.conversation_id).await?;
             let stored = call_logs::upsert(c, &call).await?;
             analytics::refresh_day(c, org, stored.started_at.date_naive()).await?;
-            Ok(stored)
+            // Subscribers hear of a call once, however often it is replayed.
+            let deliveries = if replay {
+                Vec::new()
+            } else {
+                jobs::publish_event(c, org, jobs::events::event::CALL_COMPLETED, call_event(&stored)).await?
+            };
+            Ok((stored, deliveries))
         })
         .await?;
+    state.jobs.enqueue_webhook_deliveries(&deliveries).await;
+    let live = storage::events::Event::new(jobs::events::event::CALL_COMPLETED, org, call_event(&stored));
+    state.events.publish_or_log(&live).await;
     // Cached list totals of this organization now miss a call.
     state
         .cache
@@ -337,6 +347,18 @@ pub async fn elevenlabs_post_call(
         received: true,
         call_id: Some(stored.id),
     }))
+}
+
+/// The `data` of call.completed: the call's summary, not its transcript.
+fn call_event(call: &call_logs::CallLog) -> Value {
+    json!({
+        "id": call.id,
+        "conversationId": call.conversation_id,
+        "agentId": call.agent_id,
+        "status": call.status,
+        "durationSeconds": call.duration_seconds,
+        "startedAt": call.started_at,
+    })
 }
 
 #[cfg(test)]

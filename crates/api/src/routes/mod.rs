@@ -1,11 +1,13 @@
 //! Route registration: one module per resource, each with a `configure`.
 
+pub mod admin;
 pub mod agents;
 pub mod analytics;
 pub mod api_keys;
 pub mod audit_logs;
 pub mod auth;
 pub mod call_logs;
+pub mod documents;
 pub mod health;
 pub mod inbound_webhooks;
 pub mod knowledge_base;
@@ -32,6 +34,8 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     integrations::configure(cfg);
     providers::configure(cfg);
     webhooks::configure(cfg);
+    documents::configure(cfg);
+    admin::configure(cfg);
 }
 
 /// Routes outside `/api` (health, metrics, docs).

@@ -151,7 +151,7 @@ pub async fn invite_user(
     );
     let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
-    let invitation = conn
+    let (invitation, mail) = conn
         .transaction::<_, ApiError, _>(async move |c| {
             // The lock makes "count seats, then insert" atomic per organization.
             let org = organizations::find_for_update(c, org_id).await?;
@@ -199,7 +199,7 @@ pub async fn invite_user(
                 },
             )
             .await?;
-            email_outbox::insert(
+            let mail = email_outbox::insert(
                 c,
                 &NewOutboxEmail {
                     organization_id: Some(org_id),
@@ -226,9 +226,10 @@ pub async fn invite_user(
                 },
             )
             .await?;
-            Ok(invitation)
+            Ok((invitation, mail.id))
         })
         .await?;
+    state.jobs.enqueue_email(mail).await;
     Ok(HttpResponse::Created().json(InvitationResponse::from(invitation)))
 }
 

@@ -9,6 +9,7 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use storage::crypto::generate_token;
+use storage::models::webhook_deliveries::{self, NewWebhookDelivery, WebhookDelivery};
 use storage::models::webhooks::{self, NewWebhook, Webhook};
 use storage::pagination::Page;
 use uuid::Uuid;
@@ -237,20 +238,160 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Registers the routes. `/webhooks/{id}` takes DELETE only here; the
-/// deliveries and test routes are registered by the jobs side.
+/// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/webhooks")
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
-    .service(web::resource("/webhooks/{id}").route(web::delete().to(delete)));
+    .service(web::resource("/webhooks/{id}").route(web::delete().to(delete)))
+    .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(deliveries)))
+    .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)));
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list, create, delete),
-    components(schemas(WebhookResponse, CreatedWebhook, WebhookPage, CreateWebhook))
+    paths(list, create, delete, deliveries, test),
+    components(schemas(WebhookResponse, CreatedWebhook, WebhookPage, CreateWebhook,
+                       DeliveryResponse, DeliveryPage, TestQueued))
 )]
 pub struct Doc;
+
+/// One attempt history of one event sent to one endpoint.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryResponse {
+    id: Uuid,
+    webhook_id: Uuid,
+    event: String,
+    /// The request body sent: `{id, event, organizationId, createdAt, data}`.
+    #[schema(value_type = Object)]
+    payload: Value,
+    /// pending, delivering, succeeded, failed (will retry) or dead.
+    status: String,
+    attempts: i32,
+    /// HTTP status of the last attempt, if the endpoint answered.
+    response_status: Option<i32>,
+    last_error: Option<String>,
+    next_attempt_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<WebhookDelivery> for DeliveryResponse {
+    fn from(d: WebhookDelivery) -> Self {
+        Self {
+            id: d.id,
+            webhook_id: d.webhook_id,
+            event: d.event,
+            payload: d.payload,
+            status: d.status,
+            attempts: d.attempts,
+            response_status: d.response_status,
+            last_error: d.last_error,
+            next_attempt_at: d.next_attempt_at,
+            delivered_at: d.delivered_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryPage {
+    data: Vec<DeliveryResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+impl From<Page<DeliveryResponse>> for DeliveryPage {
+    fn from(p: Page<DeliveryResponse>) -> Self {
+        Self {
+            data: p.data,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+            total_pages: p.total_pages,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestQueued {
+    delivery_id: Uuid,
+}
+
+fn webhook_not_found(e: diesel::result::Error) -> ApiError {
+    match e {
+        diesel::result::Error::NotFound => ApiError::not_found("webhook"),
+        other => other.into(),
+    }
+}
+
+/// Deliveries of one endpoint, newest first, with each one's last attempt.
+#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("id" = Uuid, Path), PageQuery),
+    description = "Owner or admin only; members get 403. Unknown and other organizations' ids answer 404.",
+    responses((status = 200, body = DeliveryPage), (status = 401), (status = 403), (status = 404), (status = 422)))]
+pub async fn deliveries(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let page = query.into_inner().into_request()?;
+    let (org, id) = (auth.organization_id, id.into_inner());
+    // Primary: the worker updates attempts while operators watch them.
+    let mut conn = state.db.get().await?;
+    webhooks::find(&mut conn, org, id).await.map_err(webhook_not_found)?;
+    let rows = webhook_deliveries::list_for_webhook(&mut conn, org, id, page).await?;
+    Ok(HttpResponse::Ok().json(DeliveryPage::from(rows.map(DeliveryResponse::from))))
+}
+
+/// Sends a `webhook.test` event to one endpoint (whatever it subscribes to).
+#[utoipa::path(post, path = "/api/webhooks/{id}/test", tag = "webhooks", params(("id" = Uuid, Path)),
+    description = "Queues a signed `webhook.test` delivery to this endpoint and answers its id; follow it \
+                   in `/api/webhooks/{id}/deliveries`. Owner or admin only; members get 403; unknown and \
+                   other organizations' ids answer 404.",
+    responses((status = 202, body = TestQueued), (status = 401), (status = 403), (status = 404)))]
+pub async fn test(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let (org, id) = (auth.organization_id, id.into_inner());
+    let mut conn = state.db.get().await?;
+    let hook = webhooks::find(&mut conn, org, id).await.map_err(webhook_not_found)?;
+    // The envelope every event carries (see jobs::publish_event).
+    let payload = json!({
+        "id": Uuid::now_v7(),
+        "event": jobs::events::event::WEBHOOK_TEST,
+        "organizationId": org,
+        "createdAt": Utc::now(),
+        "data": { "webhookId": hook.id, "message": "Test delivery from EchoSenseiX" },
+    });
+    let row = NewWebhookDelivery {
+        organization_id: org,
+        webhook_id: hook.id,
+        event: jobs::events::event::WEBHOOK_TEST.into(),
+        payload,
+    };
+    let inserted = webhook_deliveries::insert_batch(&mut conn, &[row]).await?;
+    drop(conn);
+    let delivery = inserted
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("test delivery not inserted")))?;
+    state.jobs.enqueue_webhook_delivery(delivery.id).await;
+    Ok(HttpResponse::Accepted().json(TestQueued {
+        delivery_id: delivery.id,
+    }))
+}

@@ -20,3 +20,7 @@ mod knowledge_base;
 mod integrations;
 mod providers;
 mod webhooks;
+mod admin;
+mod documents;
+mod enqueue;
+mod webhook_deliveries;

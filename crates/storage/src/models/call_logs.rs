@@ -185,6 +185,18 @@ pub async fn upsert(conn: &mut AsyncPgConnection, call: &NewCallLog) -> QueryRes
         .await
 }
 
+/// Whether the call of `(organization, conversation id)` is stored already
+/// (a replayed webhook must not announce the call twice).
+pub async fn exists(conn: &mut AsyncPgConnection, org: Uuid, conversation_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        call_logs::table
+            .filter(call_logs::organization_id.eq(org))
+            .filter(call_logs::conversation_id.eq(conversation_id)),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// Batched insert for the seeder; duplicates are skipped.
 pub async fn insert_batch(conn: &mut AsyncPgConnection, calls: &[NewCallLog]) -> QueryResult<usize> {
     diesel::insert_into(call_logs::table)

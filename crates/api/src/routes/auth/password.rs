@@ -85,7 +85,7 @@ pub async fn forgot_password(
         "{}/reset-password?token={token}",
         state.config.public_app_url.trim_end_matches('/')
     );
-    conn.transaction::<_, ApiError, _>(async move |c| {
+    let mail = conn.transaction::<_, ApiError, _>(async move |c| {
         password_resets::insert(
             c,
             &NewPasswordReset {
@@ -95,7 +95,7 @@ pub async fn forgot_password(
             },
         )
         .await?;
-        email_outbox::insert(
+        let mail = email_outbox::insert(
             c,
             &NewOutboxEmail {
                 organization_id: Some(user.organization_id),
@@ -105,9 +105,10 @@ pub async fn forgot_password(
             },
         )
         .await?;
-        Ok(())
+        Ok(mail.id)
     })
     .await?;
+    state.jobs.enqueue_email(mail).await;
     Ok(accepted)
 }
 

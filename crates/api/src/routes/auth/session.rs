@@ -92,7 +92,7 @@ pub async fn register(
         state.config.public_app_url.trim_end_matches('/')
     );
     let mut conn = state.db.get().await?;
-    let (session, user, org) = conn
+    let (session, user, org, welcome) = conn
         .transaction::<_, ApiError, _>(async move |c| {
                 let org_name = org_name.into_string();
                 let org = organizations::insert(
@@ -119,7 +119,7 @@ pub async fn register(
                 .await
                 .map_err(email_conflict)?;
                 let session = issue(c, &user, &meta, ttl).await?;
-                email_outbox::insert(
+                let welcome = email_outbox::insert(
                     c,
                     &NewOutboxEmail {
                         organization_id: Some(org.id),
@@ -141,9 +141,11 @@ pub async fn register(
                     },
                 )
                 .await?;
-                Ok((session, user, org))
+                Ok((session, user, org, welcome.id))
         })
         .await?;
+    // After commit: the worker must find the row.
+    state.jobs.enqueue_email(welcome).await;
     tracing::info!(user.id = %user.id, organization.id = %org.id, "organization registered");
     Ok(HttpResponse::Created().json(RegisterResponse {
         token: session.token,

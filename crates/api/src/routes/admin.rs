@@ -1,0 +1,222 @@
+//! `/api/admin/queues`: platform operators inspect the job queues and retry
+//! dead jobs. Guarded by the platform `ADMIN_TOKEN` alone (compared in
+//! constant time), never by an organization role: no tenant's owner may see
+//! or touch another tenant's jobs. Without ADMIN_TOKEN the routes answer 404.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use jobs::{JobsError, Queue};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::auth::principal::bearer_token;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/admin/queues").route(web::get().to(queues)))
+        .service(
+            web::resource("/admin/queues/{queue}/jobs/{id}/retry").route(web::post().to(retry)),
+        )
+        .service(
+            web::resource("/admin/queues/{queue}/dead/retry").route(web::post().to(retry_dead)),
+        );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(queues, retry, retry_dead),
+    components(schemas(QueueStatsResponse, QueuesResponse, Retried, RetriedAll))
+)]
+pub struct Doc;
+
+/// A request carrying the platform operator token.
+pub struct Operator;
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(check(req))
+    }
+}
+
+fn check(req: &HttpRequest) -> ApiResult<Operator> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState not registered")))?;
+    let Some(expected) = &state.config.admin_token else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "admin_disabled",
+            "operator routes are disabled (no ADMIN_TOKEN configured)",
+        ));
+    };
+    let given =
+        bearer_token(req).ok_or_else(|| ApiError::unauthorized("missing operator token"))?;
+    // Digests first, so neither the length nor a common prefix leaks.
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.expose_secret().as_bytes()),
+    );
+    if bool::from(a.as_slice().ct_eq(b.as_slice())) {
+        Ok(Operator)
+    } else {
+        Err(ApiError::unauthorized("invalid operator token"))
+    }
+}
+
+/// Jobs of one queue by state.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStatsResponse {
+    /// document-processing, email, webhook-delivery, analytics-aggregation or sweeper.
+    queue: String,
+    /// Ready to run.
+    pending: u64,
+    /// Taken by a worker, not finished.
+    running: u64,
+    /// Finished (until retention removes them).
+    done: u64,
+    /// Failed an attempt, waiting for their retry.
+    failed: u64,
+    /// Out of attempts: retry them here.
+    dead: u64,
+    /// Worker processes registered on the queue.
+    workers: u64,
+}
+
+impl From<jobs::QueueStats> for QueueStatsResponse {
+    fn from(s: jobs::QueueStats) -> Self {
+        Self {
+            queue: s.queue.as_str().into(),
+            pending: s.pending,
+            running: s.running,
+            done: s.done,
+            failed: s.failed,
+            dead: s.dead,
+            workers: s.workers,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuesResponse {
+    queues: Vec<QueueStatsResponse>,
+    /// Enqueues this API instance could not make since it started (their
+    /// rows are picked up by the sweeper).
+    enqueue_failures: u64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Retried {
+    /// The job that will run.
+    job_id: String,
+    /// The row (document, mail, delivery) reset for the retry, if any.
+    row_id: Option<Uuid>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetriedAll {
+    queue: String,
+    /// Dead jobs moved back to the queue.
+    retried: usize,
+}
+
+fn parse_queue(name: &str) -> ApiResult<Queue> {
+    name.parse().map_err(|_| ApiError::not_found("queue"))
+}
+
+fn jobs_error(e: JobsError) -> ApiError {
+    match e {
+        JobsError::NotFound(_) => ApiError::not_found("job"),
+        JobsError::Database(e) => e.into(),
+        JobsError::Json(e) => ApiError::internal(e),
+        other @ (JobsError::Redis(_) | JobsError::Command(_) | JobsError::Backend(_)) => {
+            ApiError::unavailable("redis", other)
+        }
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/admin/queues", tag = "admin",
+    description = "Per queue: pending, running, done, failed (waiting for a retry) and dead jobs. \
+                   `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it, 404 `admin_disabled` when no \
+                   ADMIN_TOKEN is configured.",
+    responses((status = 200, body = QueuesResponse), (status = 401), (status = 404), (status = 503)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn queues(state: web::Data<AppState>, _: Operator) -> ApiResult<HttpResponse> {
+    let stats = state.jobs.stats().await.map_err(jobs_error)?;
+    Ok(HttpResponse::Ok().json(QueuesResponse {
+        queues: stats.into_iter().map(QueueStatsResponse::from).collect(),
+        enqueue_failures: state.jobs.enqueue_failures(),
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/admin/queues/{queue}/jobs/{id}/retry", tag = "admin",
+    description = "Retries one dead job (`id` is the job id) or, on document-processing, email and \
+                   webhook-delivery, one failed row (`id` is the document, mail or delivery id): the row \
+                   gets a fresh attempt budget and the job runs again. Unknown queue or job: 404.",
+    params(("queue" = String, Path), ("id" = String, Path)),
+    responses((status = 202, body = Retried), (status = 401), (status = 404), (status = 503)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn retry(
+    state: web::Data<AppState>,
+    _: Operator,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (queue, id) = path.into_inner();
+    let queue = parse_queue(&queue)?;
+    let mut conn = state.db.get().await?;
+    let retried = state
+        .jobs
+        .retry(&mut conn, queue, &id)
+        .await
+        .map_err(jobs_error)?;
+    Ok(HttpResponse::Accepted().json(Retried {
+        job_id: retried.job_id,
+        row_id: retried.row_id,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/admin/queues/{queue}/dead/retry", tag = "admin",
+    description = "Retries every dead job of a queue; answers how many. Unknown queue: 404.",
+    params(("queue" = String, Path)),
+    responses((status = 202, body = RetriedAll), (status = 401), (status = 404), (status = 503)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn retry_dead(
+    state: web::Data<AppState>,
+    _: Operator,
+    queue: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let queue = parse_queue(&queue)?;
+    let mut conn = state.db.get().await?;
+    let retried = state
+        .jobs
+        .retry_all_dead(&mut conn, queue)
+        .await
+        .map_err(jobs_error)?;
+    tracing::info!(queue = %queue, retried, "dead jobs retried by operator");
+    Ok(HttpResponse::Accepted().json(RetriedAll {
+        queue: queue.as_str().into(),
+        retried,
+    }))
+}

@@ -1,0 +1,415 @@
+//! `/api/documents`: uploads for the knowledge base. The upload is streamed
+//! into file storage (never more than `UPLOAD_MAX_BYTES`), recorded as a
+//! queued `documents` row and handed to the document-processing queue; the
+//! worker extracts, chunks and indexes it. Any role may upload and read.
+
+use actix_multipart::{Field, Multipart, MultipartError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+use storage::cache::Namespace;
+use storage::models::documents::{self, Document, NewDocument};
+use storage::pagination::Page;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::cached::invalidate;
+use crate::error::{ApiError, ApiResult};
+use crate::file_store::sanitize_name;
+use crate::pagination::PageQuery;
+use crate::state::AppState;
+
+/// The multipart field that carries the file.
+const FIELD: &str = "document";
+/// Room for multipart boundaries and part headers on top of the file.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+const MAX_NAME: usize = 255;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/documents/upload").route(web::post().to(upload)))
+        .service(web::resource("/documents").route(web::get().to(list)))
+        .service(web::resource("/documents/{id}/status").route(web::get().to(status)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(upload, list, status),
+    components(schemas(UploadForm, Uploaded, DocumentResponse, DocumentPage, DocumentStatus))
+)]
+pub struct Doc;
+
+/// `multipart/form-data` with one file field.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// txt, md, html, pdf, docx, csv or json.
+    #[schema(value_type = String, format = Binary)]
+    document: Vec<u8>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Uploaded {
+    document_id: Uuid,
+    /// `queued` until a worker takes it.
+    status: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentResponse {
+    id: Uuid,
+    original_name: String,
+    content_type: String,
+    size_bytes: i64,
+    /// queued, processing, completed or failed.
+    status: String,
+    /// 0 to 100.
+    progress: i16,
+    total_pages: Option<i32>,
+    processed_pages: i32,
+    /// Knowledge-base entries cut from it.
+    chunk_count: i32,
+    error: Option<String>,
+    processed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Document> for DocumentResponse {
+    fn from(d: Document) -> Self {
+        Self {
+            id: d.id,
+            original_name: d.original_name,
+            content_type: d.content_type,
+            size_bytes: d.size_bytes,
+            status: d.status,
+            progress: d.progress,
+            total_pages: d.total_pages,
+            processed_pages: d.processed_pages,
+            chunk_count: d.chunk_count,
+            error: d.error_message,
+            processed_at: d.processed_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentPage {
+    data: Vec<DocumentResponse>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+impl From<Page<DocumentResponse>> for DocumentPage {
+    fn from(p: Page<DocumentResponse>) -> Self {
+        Self {
+            data: p.data,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+            total_pages: p.total_pages,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentStatus {
+    id: Uuid,
+    status: String,
+    progress: i16,
+    total_pages: Option<i32>,
+    processed_pages: i32,
+    chunk_count: i32,
+    /// Why processing failed, when it did.
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Document> for DocumentStatus {
+    fn from(d: Document) -> Self {
+        Self {
+            id: d.id,
+            status: d.status,
+            progress: d.progress,
+            total_pages: d.total_pages,
+            processed_pages: d.processed_pages,
+            chunk_count: d.chunk_count,
+            error: d.error_message,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// What was written to file storage.
+struct Stored {
+    original_name: String,
+    content_type: &'static str,
+    size: usize,
+}
+
+#[utoipa::path(
+    post, path = "/api/documents/upload", tag = "documents",
+    description = "Uploads a document (multipart field `document`) for the knowledge base and queues it \
+                   for processing. Any role. 413 `payload_too_large` past UPLOAD_MAX_BYTES (25 MiB by \
+                   default); 415 `unsupported_media_type` for a type other than txt, md, html, pdf, docx, \
+                   csv or json (or a body that is not multipart); 422 when the field is missing or empty. \
+                   Poll `/api/documents/{id}/status` until `completed` or `failed`.",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 202, body = Uploaded), (status = 400), (status = 401), (status = 413),
+              (status = 415), (status = 422), (status = 503)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id, document.id))]
+pub async fn upload(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    mut payload: Multipart,
+) -> ApiResult<HttpResponse> {
+    let limit = state.config.upload_max_bytes;
+    // A declared length far past the limit is refused before reading a byte.
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit.saturating_add(MULTIPART_OVERHEAD)) {
+        return Err(too_large(limit));
+    }
+
+    let org = auth.organization_id;
+    let id = Uuid::now_v7();
+    tracing::Span::current().record("document.id", tracing::field::display(id));
+    let mut key = None;
+    let mut stored = None;
+    let mut budget = limit;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        if field.name() != Some(FIELD) || stored.is_some() {
+            // Other fields count against the same budget, so a request
+            // never makes the server read more than the limit.
+            drain(&mut field, &mut budget, limit).await?;
+            continue;
+        }
+        let (name, content_type) = describe(&field)?;
+        let path = format!("{org}/{id}/{}", sanitize_name(&name));
+        let size = write(&state, &path, &mut field, &mut budget, limit).await?;
+        key = Some(path);
+        stored = Some(Stored {
+            original_name: name,
+            content_type,
+            size,
+        });
+    }
+    let (Some(stored), Some(key)) = (stored, key) else {
+        return Err(ApiError::invalid_field(
+            FIELD,
+            "is required (a file in multipart field `document`)",
+        ));
+    };
+    if stored.size == 0 {
+        state.files.delete(&key).await;
+        return Err(ApiError::invalid_field(FIELD, "is empty"));
+    }
+
+    let new = NewDocument {
+        id,
+        organization_id: org,
+        uploaded_by: auth.user_id,
+        original_name: stored.original_name,
+        content_type: stored.content_type.into(),
+        size_bytes: stored.size as i64,
+        storage_key: key.clone(),
+    };
+    let inserted = match state.db.get().await {
+        Ok(mut conn) => documents::insert(&mut conn, &new)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    let doc = match inserted {
+        Ok(doc) => doc,
+        Err(e) => {
+            state.files.delete(&key).await;
+            return Err(e);
+        }
+    };
+    // After the row is committed; a lost enqueue is picked up by the sweeper.
+    state.jobs.enqueue_document(doc.id).await;
+    invalidate(&state, org, &[Namespace::Kb, Namespace::Document]).await;
+    let data = json!({ "documentId": doc.id, "fileName": doc.original_name, "status": doc.status });
+    state
+        .events
+        .publish_or_log(&storage::events::Event::new("document.uploaded", org, data))
+        .await;
+    tracing::info!(size = doc.size_bytes, content_type = %doc.content_type, "document uploaded");
+    Ok(HttpResponse::Accepted().json(Uploaded {
+        document_id: doc.id,
+        status: doc.status,
+    }))
+}
+
+/// The file's name and the content type of its format; 415 when no
+/// extractor reads it.
+fn describe(field: &Field) -> ApiResult<(String, &'static str)> {
+    let name: String = field
+        .content_disposition()
+        .and_then(|cd| cd.get_filename())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME)
+        .collect();
+    let declared = field
+        .content_type()
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    let format = extract::detect_format(&declared, &name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "unsupported document type; upload txt, md, html, pdf, docx, csv or json",
+        )
+        .with_details(json!({ "contentType": declared, "fileName": name }))
+    })?;
+    let name = if name.trim().is_empty() {
+        format!("document.{}", format.as_str())
+    } else {
+        name
+    };
+    // The canonical type of the detected format, so the worker reads the
+    // file exactly as it was accepted here.
+    Ok((name, format.content_type()))
+}
+
+/// Streams one field into storage under `key`; nothing is left behind when
+/// it fails or runs past the limit.
+async fn write(
+    state: &AppState,
+    key: &str,
+    field: &mut Field,
+    budget: &mut usize,
+    limit: usize,
+) -> ApiResult<usize> {
+    let mut writer = state.files.writer(key);
+    let mut size = 0;
+    let streamed: ApiResult<()> = async {
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            take(budget, chunk.len(), limit)?;
+            size += chunk.len();
+            writer.put(chunk).await.map_err(storage_unavailable)?;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = streamed {
+        if let Err(abort) = writer.abort().await {
+            tracing::warn!(error = %abort, "partial upload not aborted");
+        }
+        return Err(e);
+    }
+    if let Err(e) = writer.shutdown().await {
+        state.files.delete(key).await;
+        return Err(storage_unavailable(e));
+    }
+    Ok(size)
+}
+
+async fn drain(field: &mut Field, budget: &mut usize, limit: usize) -> ApiResult<()> {
+    while let Some(chunk) = field.next().await {
+        take(budget, chunk.map_err(multipart_error)?.len(), limit)?;
+    }
+    Ok(())
+}
+
+fn take(budget: &mut usize, n: usize, limit: usize) -> ApiResult<()> {
+    *budget = budget.checked_sub(n).ok_or_else(|| too_large(limit))?;
+    Ok(())
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the document is larger than {limit} bytes"),
+    )
+    .with_details(json!({ "maxBytes": limit }))
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    match e {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible
+        | MultipartError::BoundaryMissing => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected a multipart/form-data body",
+        ),
+        other => ApiError::bad_request("malformed_multipart", other.to_string()),
+    }
+}
+
+fn storage_unavailable(e: impl Into<anyhow::Error>) -> ApiError {
+    ApiError::unavailable("file storage", e)
+}
+
+#[utoipa::path(
+    get, path = "/api/documents", tag = "documents",
+    description = "The organization's uploads, newest first, with their processing state. Any role.",
+    params(PageQuery),
+    responses((status = 200, body = DocumentPage), (status = 401), (status = 422)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.into_inner().into_request()?;
+    // Not cached, and read from the primary: the worker changes these rows
+    // while clients poll them.
+    let mut conn = state.db.get().await?;
+    let rows = documents::list(&mut conn, auth.organization_id, page).await?;
+    Ok(HttpResponse::Ok().json(DocumentPage::from(rows.map(DocumentResponse::from))))
+}
+
+#[utoipa::path(
+    get, path = "/api/documents/{id}/status", tag = "documents",
+    description = "Processing state of one upload. Any role. Unknown, malformed and other organizations' \
+                   ids answer 404.",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DocumentStatus), (status = 401), (status = 404)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn status(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.get().await?;
+    let doc = documents::find(&mut conn, auth.organization_id, id.into_inner())
+        .await
+        .map_err(|e| match e {
+            diesel::result::Error::NotFound => ApiError::not_found("document"),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Ok().json(DocumentStatus::from(doc)))
+}
