@@ -104,7 +104,7 @@ async fn hot_queries_use_their_indexes() {
     println!("{}", diesel::debug_query::<diesel::pg::Pg, _>(&q));
     let plan = explain(&mut f.conn, q).await;
     assert!(
-        plan.contains("knowledge_base_search_idx") || plan.contains("knowledge_base_org_created_idx"),
+        plan.contains("knowledge_base_org_search_idx") || plan.contains("knowledge_base_org_created_idx"),
         "search must use an index:\n{plan}"
     );
     assert!(!plan.contains("Seq Scan"), "sequential scan in plan:\n{plan}");

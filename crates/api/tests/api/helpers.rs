@@ -41,7 +41,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(url) = &options.database_url {
         database = storage::config::DatabaseConfig::new(url, 4);
     }
-    database.acquire_timeout_ms = 1000;
+    // Generous: under a loaded CI machine a new connection can take seconds.
+    database.acquire_timeout_ms = 5000;
     let mut redis_config = redis.config();
     if let Some(url) = &options.redis_url {
         redis_config = storage::config::RedisConfig::new(url, redis.prefix());
