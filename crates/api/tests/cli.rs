@@ -1,6 +1,8 @@
 //! The binary's start-up contract: a missing or malformed setting stops it
 //! with one clear line naming the setting; secrets never print.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn api() -> Command {

@@ -138,11 +138,11 @@ impl EventBus {
 
     fn deliver(&self, organization_id: Uuid, payload: Arc<str>) {
         let mut channels = self.inner.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(sender) = channels.get(&organization_id) {
-            if sender.send(payload).is_err() {
-                // Nobody of this organization listens here any more.
-                channels.remove(&organization_id);
-            }
+        if let Some(sender) = channels.get(&organization_id)
+            && sender.send(payload).is_err()
+        {
+            // Nobody of this organization listens here any more.
+            channels.remove(&organization_id);
         }
     }
 }

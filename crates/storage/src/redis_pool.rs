@@ -25,10 +25,10 @@ pub struct ManagedConnection {
 
 impl ManagedConnection {
     fn note<T>(&mut self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
-        if let Err(e) = &result {
-            if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() {
-                self.broken = true;
-            }
+        if let Err(e) = &result
+            && (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error())
+        {
+            self.broken = true;
         }
         result
     }

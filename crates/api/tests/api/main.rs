@@ -1,6 +1,8 @@
 //! API integration tests: one binary, a module per resource, each test on a
 //! spawned server with its own database and Redis prefix.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #![allow(dead_code)]
 
 mod agents;
