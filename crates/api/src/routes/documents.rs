@@ -194,33 +194,22 @@ pub async fn upload(
     let org = auth.organization_id;
     let id = Uuid::now_v7();
     tracing::Span::current().record("document.id", tracing::field::display(id));
-    let mut key = None;
+    let mut key: Option<String> = None;
     let mut stored = None;
-    let mut budget = limit;
-    while let Some(field) = payload.next().await {
-        let mut field = field.map_err(multipart_error)?;
-        if field.name() != Some(FIELD) || stored.is_some() {
-            // Other fields count against the same budget, so a request
-            // never makes the server read more than the limit.
-            drain(&mut field, &mut budget, limit).await?;
-            continue;
-        }
-        let (name, content_type) = describe(&field)?;
-        let path = format!("{org}/{id}/{}", sanitize_name(&name));
-        let size = write(&state, &path, &mut field, &mut budget, limit).await?;
-        key = Some(path);
-        stored = Some(Stored {
-            original_name: name,
-            content_type,
-            size,
-        });
-    }
+    let read = read_fields(&state, &mut payload, org, id, limit, &mut key, &mut stored).await;
     let (Some(stored), Some(key)) = (stored, key) else {
+        read?;
         return Err(ApiError::invalid_field(
             FIELD,
             "is required (a file in multipart field `document`)",
         ));
     };
+    // A field after the file may still fail the request (too large,
+    // malformed): then the stored file goes too.
+    if let Err(e) = read {
+        state.files.delete(&key).await;
+        return Err(e);
+    }
     if stored.size == 0 {
         state.files.delete(&key).await;
         return Err(ApiError::invalid_field(FIELD, "is empty"));
@@ -261,6 +250,40 @@ pub async fn upload(
         document_id: doc.id,
         status: doc.status,
     }))
+}
+
+/// Reads every field: the first `document` is streamed into storage (its
+/// key and description set as soon as it is written), the others are
+/// skipped, all within one byte budget.
+async fn read_fields(
+    state: &AppState,
+    payload: &mut Multipart,
+    org: Uuid,
+    id: Uuid,
+    limit: usize,
+    key: &mut Option<String>,
+    stored: &mut Option<Stored>,
+) -> ApiResult<()> {
+    let mut budget = limit;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        if field.name() != Some(FIELD) || stored.is_some() {
+            // Other fields count against the same budget, so a request
+            // never makes the server read more than the limit.
+            drain(&mut field, &mut budget, limit).await?;
+            continue;
+        }
+        let (name, content_type) = describe(&field)?;
+        let path = format!("{org}/{id}/{}", sanitize_name(&name));
+        let size = write(state, &path, &mut field, &mut budget, limit).await?;
+        *key = Some(path);
+        *stored = Some(Stored {
+            original_name: name,
+            content_type,
+            size,
+        });
+    }
+    Ok(())
 }
 
 /// The file's name and the content type of its format; 415 when no

@@ -175,6 +175,19 @@ async fn uploads_past_the_limit_are_413_and_leave_nothing() {
     assert_eq!(body["error"]["code"], "payload_too_large");
     assert_eq!(body["error"]["details"]["maxBytes"], 1024);
 
+    // A file within the limit followed by a field past it: refused, and the
+    // file already written is removed.
+    let parts = form("document", "small.txt", "text/plain", b"hello".to_vec())
+        .text("note", "x".repeat(4096));
+    let (status, body) = upload(&app, &user, parts).await;
+    assert_eq!(status, 413, "{body}");
+    let prefix = object_store::path::Path::from(user.organization_id.to_string());
+    let left: Vec<_> =
+        futures::TryStreamExt::try_collect(app.state.files.store().list(Some(&prefix)))
+            .await
+            .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+
     // Exactly at the limit is fine.
     let (status, body) = upload(
         &app,
