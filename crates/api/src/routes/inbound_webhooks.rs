@@ -336,12 +336,8 @@ pub async fn elevenlabs_post_call(
     state.jobs.enqueue_webhook_deliveries(&deliveries).await;
     let live = storage::events::Event::new(jobs::events::event::CALL_COMPLETED, org, call_event(&stored));
     state.events.publish_or_log(&live).await;
-    // Cached list totals of this organization now miss a call.
-    state
-        .cache
-        .invalidate(storage::cache::Namespace::Call, org)
-        .await;
     tracing::info!(organization.id = %org, call.id = %stored.id, "post-call webhook stored");
+    // The overview and cached list totals of this organization miss a call.
     invalidate(&state, org, &[Namespace::Analytics, Namespace::Call]).await;
     Ok(HttpResponse::Ok().json(Received {
         received: true,
