@@ -110,10 +110,10 @@ impl ResponseError for ApiError {
             }
         }
         let mut response = HttpResponse::build(self.status);
-        if let Some(secs) = self.retry_after {
-            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                response.insert_header((header::RETRY_AFTER, value));
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.insert_header((header::RETRY_AFTER, value));
         }
         response.json(json!({
             "error": { "code": self.code, "message": self.message, "details": self.details }

@@ -160,10 +160,10 @@ async fn request_id_header(
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     let request_id = actix_web::HttpMessage::extensions(&req).get::<RequestId>().copied();
     let mut response = next.call(req).await?;
-    if let Some(id) = request_id {
-        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
-            response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
-        }
+    if let Some(id) = request_id
+        && let Ok(value) = HeaderValue::from_str(&id.to_string())
+    {
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
 }
