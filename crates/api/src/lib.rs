@@ -6,7 +6,6 @@ pub mod cached;
 pub mod config;
 pub mod error;
 pub mod extractors;
-pub mod file_store;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

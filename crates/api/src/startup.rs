@@ -77,7 +77,7 @@ pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let cache = storage::cache::Cache::new(redis.clone());
     let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
     let jobs = jobs::Queues::new(redis.clone());
-    let files = crate::file_store::FileStore::open(&config.server.storage_url)?;
+    let files = storage::file_store::FileStore::open(&config.server.storage_url)?;
     Ok(AppState {
         db,
         redis,

@@ -10,7 +10,7 @@ use storage::events::EventBus;
 use storage::{Database, RedisPool};
 
 use crate::config::ServerConfig;
-use crate::file_store::FileStore;
+use storage::file_store::FileStore;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod file_store;
 pub mod migrations;
 pub mod models;
 pub mod pagination;

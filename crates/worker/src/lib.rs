@@ -160,19 +160,9 @@ async fn connect_redis(config: &Config) -> anyhow::Result<apalis_redis::Connecti
 }
 
 fn object_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    // The API opens STORAGE_URL the same way, so both find the same files.
     if let Some(url) = &config.storage_url {
-        let url = url::Url::parse(url).context("STORAGE_URL")?;
-        let (store, prefix) = object_store::parse_url(&url).context("STORAGE_URL")?;
-        if prefix.as_ref().is_empty() {
-            return Ok(Arc::from(store));
-        }
-        return Ok(Arc::new(object_store::prefix::PrefixStore::new(
-            store, prefix,
-        )));
+        return Ok(storage::file_store::FileStore::open(url)?.store());
     }
-    std::fs::create_dir_all(&config.storage_dir)
-        .with_context(|| format!("STORAGE_DIR {}", config.storage_dir.display()))?;
-    Ok(Arc::new(
-        object_store::local::LocalFileSystem::new_with_prefix(&config.storage_dir)?,
-    ))
+    Ok(storage::file_store::FileStore::open(&config.storage_dir.to_string_lossy())?.store())
 }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::cached::invalidate;
 use crate::error::{ApiError, ApiResult};
-use crate::file_store::sanitize_name;
+use storage::file_store::sanitize_name;
 use crate::pagination::PageQuery;
 use crate::state::AppState;
 

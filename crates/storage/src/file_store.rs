@@ -1,6 +1,6 @@
-//! Where uploads are written: an `object_store` built from `STORAGE_URL`,
-//! with the same root the worker reads from (its `STORAGE_URL` or
-//! `STORAGE_DIR`), so a document's `storage_key` names one file for both.
+//! Where uploads live: an `object_store` built from `STORAGE_URL`, opened the
+//! same way by the API (which writes) and the worker (which reads), so a
+//! document's `storage_key` names one file for both.
 //!
 //! A plain path or a `file://` URL is a local directory (created if
 //! missing); `memory://` is an in-process store. `s3://` needs object_store's
@@ -35,14 +35,14 @@ impl FileStore {
         let store: Arc<dyn ObjectStore> = match storage_url.split_once("://") {
             None => local(PathBuf::from(storage_url))?,
             Some(("file", _)) => {
-                let url = reqwest::Url::parse(storage_url).context("STORAGE_URL")?;
+                let url = url::Url::parse(storage_url).context("STORAGE_URL")?;
                 let dir = url
                     .to_file_path()
                     .map_err(|()| anyhow::anyhow!("STORAGE_URL: not a local file URL"))?;
                 local(dir)?
             }
             Some((scheme, _)) => {
-                let url = reqwest::Url::parse(storage_url).context("STORAGE_URL")?;
+                let url = url::Url::parse(storage_url).context("STORAGE_URL")?;
                 let (store, prefix) = object_store::parse_url(&url).with_context(|| {
                     format!("STORAGE_URL: `{scheme}://` stores are not built into this binary")
                 })?;
