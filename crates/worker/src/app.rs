@@ -7,7 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use jobs::{Queue, Queues};
 use object_store::ObjectStore;
+use storage::cache::Cache;
 use storage::crypto::EncryptionKey;
+use storage::events::EventBus;
 use storage::{Database, RedisPool};
 
 use crate::config::Config;
@@ -22,6 +24,10 @@ pub struct App {
     pub name: String,
     pub db: Database,
     pub redis: RedisPool,
+    /// The API's cache: every write here drops the answers it changes.
+    pub cache: Cache,
+    /// Live events for WebSocket clients of every API instance.
+    pub events: EventBus,
     pub queues: Queues,
     /// The connection apalis workers and retry fix-ups use.
     pub apalis_conn: apalis_redis::ConnectionManager,

@@ -126,8 +126,12 @@ async fn build(config: Config) -> anyhow::Result<App> {
     )?;
     let mailer = mail::Mailer::new(&config)?;
     let files = object_store(&config)?;
+    let cache = storage::cache::Cache::new(redis.clone());
+    let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
     Ok(App {
         key: config.encryption.key.clone(),
+        cache,
+        events,
         config,
         name,
         db,

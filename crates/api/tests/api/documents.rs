@@ -354,6 +354,28 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
         uploaded.push((fixture, id));
     }
 
+    // Cache the answers of before the worker ran: the worker must drop them
+    // when it writes the chunks, or the searches below would miss.
+    let stats = |app: &crate::helpers::TestApp| {
+        app.authed(Method::GET, "/api/knowledge-base/stats", &user).send()
+    };
+    let before: Value = stats(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(before["totalEntries"], 0);
+    for fixture in &fixtures {
+        for phrase in fixture.expected {
+            let body: Value = app
+                .authed(Method::POST, "/api/knowledge-base/search", &user)
+                .json(&json!({ "query": phrase, "maxResults": 50 }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(body["total"], 0, "nothing is searchable before processing");
+        }
+    }
+
     let worker = start_worker(&app, &outbox).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     for (fixture, id) in &uploaded {
@@ -381,6 +403,8 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
         }
     }
     worker.join().await.unwrap();
+    let after: Value = stats(&app).await.unwrap().json().await.unwrap();
+    assert!(after["totalEntries"].as_i64().unwrap() >= fixtures.len() as i64, "{after}");
 
     for (fixture, id) in &uploaded {
         for phrase in fixture.expected {

@@ -6,6 +6,7 @@
 use chrono::{Duration, Utc};
 use jobs::AnalyticsJob;
 use serde_json::json;
+use storage::cache::Namespace;
 use storage::models::{analytics, organizations};
 
 use crate::app::App;
@@ -30,6 +31,7 @@ pub async fn handle(app: std::sync::Arc<App>, job: AnalyticsJob) -> JobResult {
         for day in &days {
             rows += analytics::refresh_day(&mut conn, *org, *day).await?;
         }
+        app.cache.invalidate(Namespace::Analytics, *org).await;
     }
     tracing::info!(
         organizations = orgs.len(),

@@ -7,6 +7,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use jobs::events::event;
 use jobs::{DocumentJob, Queue, publish_event};
 use serde_json::json;
+use storage::cache::Namespace;
+use storage::events::Event as LiveEvent;
 use storage::models::documents::{self, Document};
 use storage::models::knowledge_base::{self, NewKnowledgeBaseEntry};
 use uuid::Uuid;
@@ -138,6 +140,13 @@ async fn process(app: &App, doc: &Document) -> Result<usize, Failure> {
     match deliveries {
         Some(ids) => {
             app.queues.enqueue_webhook_deliveries(&ids).await;
+            // New chunks change search answers and stats; the document's
+            // status changed too.
+            for ns in [Namespace::Kb, Namespace::Document] {
+                app.cache.invalidate(ns, org).await;
+            }
+            let data = json!({"documentId": id, "chunks": count, "pages": total});
+            app.events.publish_or_log(&LiveEvent::new(event::DOCUMENT_PROCESSED, org, data)).await;
             tracing::info!(document.id = %id, chunks = count, pages = total, "document processed");
             Ok(count)
         }
@@ -166,6 +175,9 @@ async fn fail(app: &App, doc: &Document, message: &str) -> JobResult {
     let ids = mark_failed(&mut conn, org, id, name, message_owned).await?;
     drop(conn);
     app.queues.enqueue_webhook_deliveries(&ids).await;
+    app.cache.invalidate(Namespace::Document, org).await;
+    let data = json!({"documentId": id, "error": message});
+    app.events.publish_or_log(&LiveEvent::new(event::DOCUMENT_FAILED, org, data)).await;
     Err(JobError::Dead(message.to_owned()))
 }
 
