@@ -67,6 +67,10 @@ pub struct ServerConfig {
     /// Base URL that links in e-mails point to.
     #[arg(long, env = "PUBLIC_APP_URL", default_value = "http://localhost:3000")]
     pub public_app_url: String,
+    /// Trust `X-Forwarded-For` / `Forwarded` for the client address (only
+    /// behind a proxy that overwrites them, like the bundled nginx).
+    #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy_headers: bool,
     /// Platform operator token for /api/admin routes; unset disables them.
     #[arg(long, env = "ADMIN_TOKEN", value_parser = parse_secret)]
     pub admin_token: Option<SecretString>,
@@ -102,6 +106,7 @@ impl ServerConfig {
             elevenlabs_base_url: "http://127.0.0.1:9".into(),
             provider_test_timeout_ms: 2000,
             public_app_url: "http://localhost:3000".into(),
+            trust_proxy_headers: false,
             admin_token: None,
             storage_url: std::env::temp_dir().join("esx-test-uploads").to_string_lossy().into_owned(),
         }

@@ -16,11 +16,19 @@ pub struct RequestMeta {
 
 impl RequestMeta {
     pub fn from_request(req: &HttpRequest) -> Self {
-        // realip_remote_addr honours Forwarded / X-Forwarded-For, which nginx
-        // sets in front of the API.
-        let info = req.connection_info();
+        // Forwarded headers are the client's to write unless a proxy in
+        // front overwrites them; trusting them blindly would let a client
+        // pick its own address and dodge per-address limits.
+        let trust_proxy = req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .is_some_and(|state| state.config.trust_proxy_headers);
+        let ip = if trust_proxy {
+            req.connection_info().realip_remote_addr().map(str::to_owned)
+        } else {
+            req.peer_addr().map(|addr| addr.ip().to_string())
+        };
         Self {
-            ip: info.realip_remote_addr().map(str::to_owned),
+            ip,
             user_agent: req
                 .headers()
                 .get(actix_web::http::header::USER_AGENT)
