@@ -180,11 +180,14 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// One request a receiver saw: its headers and body.
+type Received = (HashMap<String, String>, Vec<u8>);
+
 /// A local webhook receiver: answers with `statuses` in turn (then 200),
 /// after `delay`, and records every request.
 #[derive(Clone, Default)]
 struct Receiver {
-    requests: Arc<Mutex<Vec<(HashMap<String, String>, Vec<u8>)>>>,
+    requests: Arc<Mutex<Vec<Received>>>,
 }
 
 async fn receiver(statuses: Vec<u16>, delay: Duration) -> (SocketAddr, Receiver) {
@@ -329,7 +332,7 @@ async fn webhook_to_a_private_address_is_refused_without_retry() {
         delivery(&db, org, hook).await,
         delivery(&db, org, by_name).await,
     ];
-    let mut running = worker::start(env.config(&["--queues", "webhook-delivery"]))
+    let running = worker::start(env.config(&["--queues", "webhook-delivery"]))
         .await
         .unwrap();
     env.queues().enqueue_webhook_deliveries(&ids).await;
@@ -391,7 +394,7 @@ async fn email_is_written_as_eml_without_smtp() {
     )
     .await
     .unwrap();
-    let mut running = worker::start(env.config(&["--queues", "email"]))
+    let running = worker::start(env.config(&["--queues", "email"]))
         .await
         .unwrap();
     env.queues().enqueue_email(mail.id).await.unwrap();
@@ -437,7 +440,7 @@ async fn email_that_always_fails_ends_dead_and_can_be_retried() {
     .await
     .unwrap();
     // Nothing listens on port 1: every attempt fails to connect.
-    let mut running = worker::start(env.config(&[
+    let running = worker::start(env.config(&[
         "--queues",
         "email",
         "--smtp-url",
@@ -556,7 +559,7 @@ async fn document_becomes_chunks_and_a_corrupt_one_fails_cleanly() {
     .await;
     let good = upload(&env, &db, org, "faq.txt", text_of(12).as_bytes()).await;
     let empty = upload(&env, &db, org, "empty.txt", b"   \n").await;
-    let mut running = worker::start(env.config(&[
+    let running = worker::start(env.config(&[
         "--queues",
         "document-processing,webhook-delivery",
         "--webhook-allow-private",
@@ -613,7 +616,7 @@ async fn sweeper_enqueues_rows_whose_enqueue_was_lost() {
     let org = org(&db).await;
     let doc = upload(&env, &db, org, "lost.txt", text_of(2).as_bytes()).await;
     // Never enqueued (as if Redis was down when the API tried).
-    let mut running = worker::start(env.config(&["--queues", "document-processing,sweeper"]))
+    let running = worker::start(env.config(&["--queues", "document-processing,sweeper"]))
         .await
         .unwrap();
     wait_for(

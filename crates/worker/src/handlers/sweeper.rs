@@ -71,7 +71,7 @@ pub async fn handle(app: std::sync::Arc<App>, job: SweepJob) -> JobResult {
 
     // Retention scans every finished set: every tenth tick is plenty.
     let tick_no = job.tick / cfg.sweep_interval_secs.max(1);
-    if tick_no % 10 != 0 {
+    if !tick_no.is_multiple_of(10) {
         return Ok(json!({"requeued": requeued}));
     }
     let mut purged_jobs = 0;
