@@ -70,8 +70,8 @@ load-test-k6: ## Run the k6 script (needs k6; BASE_URL defaults to http://localh
 load-test-artillery: ## Run the Artillery scenario (needs Node.js; uses npx artillery)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes artillery@2 run $(ARGS) load-tests/artillery/load-test.yml
 
-bench: ## Run the benchmarks (they print figures, they assert nothing)
-	$(CARGO) bench --workspace $(ARGS)
+bench: ## Queue drain and pick-up latency benchmark (prints figures, asserts nothing)
+	$(CARGO) run --release -p $(WORKER_PKG) --example drain_bench -- $(ARGS)
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all
