@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod probe;
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -43,4 +44,39 @@ pub fn check_api_key(key: &str) -> Result<String, &'static str> {
         return Err("must be printable ASCII without spaces");
     }
     Ok(key.to_owned())
+}
+
+/// The outcome of a connection test (integrations and providers).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionTestResult {
+    pub success: bool,
+    /// The status recorded: active or error.
+    pub status: String,
+    pub latency_ms: u64,
+    pub message: String,
+}
+
+/// Tests a stored key against its endpoint. `api_key` is `None` when the
+/// stored credentials cannot be read; `endpoint` is an error when
+/// `config.baseUrl` is unusable. Neither failure reaches the network.
+pub async fn test_connection(
+    api_key: Option<&str>,
+    endpoint: Result<catalog::Endpoint, &'static str>,
+    timeout: Duration,
+) -> ApiResult<ConnectionTestResult> {
+    let failed = |message: String| probe::Outcome { success: false, latency_ms: 0, message };
+    let outcome = match (api_key, endpoint) {
+        (None, _) => failed("the stored credentials cannot be read; save them again".into()),
+        (_, Err(reason)) => failed(format!("config.baseUrl {reason}")),
+        (Some(key), Ok(endpoint)) => probe::probe(client()?, &endpoint, key, timeout).await,
+    };
+    use storage::models::integrations::status;
+    let status = if outcome.success { status::ACTIVE } else { status::ERROR };
+    Ok(ConnectionTestResult {
+        success: outcome.success,
+        status: status.to_owned(),
+        latency_ms: outcome.latency_ms,
+        message: outcome.message,
+    })
 }

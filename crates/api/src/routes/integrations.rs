@@ -12,13 +12,13 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use storage::crypto::last4;
-use storage::models::integrations::{self, Credentials, Integration, NewIntegration, status};
+use storage::models::integrations::{self, Credentials, Integration, NewIntegration};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::providers::{self, catalog, probe};
+use crate::providers::{self, catalog};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -99,17 +99,6 @@ pub struct SaveIntegration {
 pub struct TestIntegration {
     #[schema(value_type = String)]
     provider: Option<String>,
-}
-
-/// The outcome of a connection test (also for providers).
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionTestResult {
-    pub success: bool,
-    /// The status recorded: active or error.
-    pub status: String,
-    pub latency_ms: u64,
-    pub message: String,
 }
 
 struct Parsed {
@@ -293,7 +282,7 @@ pub async fn save(
 /// and records the outcome (status active or error, lastTestedAt).
 #[utoipa::path(post, path = "/api/integrations/test", tag = "integrations", request_body = TestIntegration,
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
-    responses((status = 200, body = ConnectionTestResult), (status = 400), (status = 401), (status = 403),
+    responses((status = 200, body = providers::ConnectionTestResult), (status = 400), (status = 401), (status = 403),
         (status = 404), (status = 415), (status = 422)))]
 pub async fn test(
     state: web::Data<AppState>,
@@ -315,46 +304,11 @@ pub async fn test(
             .await?
             .ok_or_else(|| ApiError::not_found("integration"))?
     };
-    let outcome = match (
-        row.credentials(&state.encryption),
-        catalog::integration_endpoint(
-            &row.provider,
-            &row.config,
-            &state.config.elevenlabs_base_url,
-        ),
-    ) {
-        (Err(_), _) => probe::Outcome {
-            success: false,
-            latency_ms: 0,
-            message: "the stored credentials cannot be read; save them again".into(),
-        },
-        (_, Err(reason)) => probe::Outcome {
-            success: false,
-            latency_ms: 0,
-            message: format!("config.baseUrl {reason}"),
-        },
-        (Ok(credentials), Ok(endpoint)) => {
-            let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
-            probe::probe(
-                providers::client()?,
-                &endpoint,
-                &credentials.api_key,
-                timeout,
-            )
-            .await
-        }
-    };
-    let result = ConnectionTestResult {
-        success: outcome.success,
-        status: if outcome.success {
-            status::ACTIVE
-        } else {
-            status::ERROR
-        }
-        .to_owned(),
-        latency_ms: outcome.latency_ms,
-        message: outcome.message,
-    };
+    let credentials = row.credentials(&state.encryption).ok();
+    let endpoint = catalog::integration_endpoint(&row.provider, &row.config, &state.config.elevenlabs_base_url);
+    let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
+    let result =
+        providers::test_connection(credentials.as_ref().map(|c| c.api_key.as_str()), endpoint, timeout).await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |c| {
         let error = (!result.success).then_some(result.message.as_str());
@@ -391,7 +345,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         CredentialsInput,
         SaveIntegration,
         TestIntegration,
-        ConnectionTestResult
+        providers::ConnectionTestResult
     ))
 )]
 pub struct Doc;

@@ -20,12 +20,11 @@ use storage::models::provider_integrations::{
 use storage::pagination::Page;
 use uuid::Uuid;
 
-use super::integrations::ConnectionTestResult;
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageQuery;
-use crate::providers::{self, catalog, probe};
+use crate::providers::{self, catalog};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -508,7 +507,7 @@ pub async fn set_primary(
 /// records the outcome (status active or error, lastTestedAt).
 #[utoipa::path(post, path = "/api/providers/{id}/test", tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
-    responses((status = 200, body = ConnectionTestResult), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = providers::ConnectionTestResult), (status = 401), (status = 403), (status = 404)))]
 pub async fn test(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -527,46 +526,10 @@ pub async fn test(
         .decrypt(&row.encrypted_credentials)
         .ok()
         .and_then(|plain| serde_json::from_slice::<Credentials>(&plain).ok());
-    let outcome = match (
-        credentials,
-        catalog::provider_endpoint(
-            &row.provider_name,
-            &row.config,
-            &state.config.elevenlabs_base_url,
-        ),
-    ) {
-        (None, _) => probe::Outcome {
-            success: false,
-            latency_ms: 0,
-            message: "the stored credentials cannot be read; save them again".into(),
-        },
-        (_, Err(reason)) => probe::Outcome {
-            success: false,
-            latency_ms: 0,
-            message: format!("config.baseUrl {reason}"),
-        },
-        (Some(credentials), Ok(endpoint)) => {
-            let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
-            probe::probe(
-                providers::client()?,
-                &endpoint,
-                &credentials.api_key,
-                timeout,
-            )
-            .await
-        }
-    };
-    let result = ConnectionTestResult {
-        success: outcome.success,
-        status: if outcome.success {
-            status::ACTIVE
-        } else {
-            status::ERROR
-        }
-        .to_owned(),
-        latency_ms: outcome.latency_ms,
-        message: outcome.message,
-    };
+    let endpoint = catalog::provider_endpoint(&row.provider_name, &row.config, &state.config.elevenlabs_base_url);
+    let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
+    let result =
+        providers::test_connection(credentials.as_ref().map(|c| c.api_key.as_str()), endpoint, timeout).await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |c| {
         let error = (!result.success).then_some(result.message.as_str());
