@@ -140,6 +140,12 @@ impl From<DieselError> for ApiError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure => {
                     Self::unavailable("database", e)
                 }
+                // diesel-async reports a connection that died mid-query (a
+                // Postgres restart, a shutdown) as an unknown error with this
+                // text: a dependency failure, not a bug.
+                DatabaseErrorKind::Unknown if info.message() == "connection closed" => {
+                    Self::unavailable("database", e)
+                }
                 _ => Self::internal(e),
             },
             _ => Self::internal(e),
@@ -166,5 +172,22 @@ impl From<storage::pagination::PageError> for ApiError {
             storage::pagination::PageError::Limit => "limit",
         };
         Self::invalid_field(field, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_errors_map_to_their_statuses() {
+        let db = |kind, message: &str| DieselError::DatabaseError(kind, Box::new(message.to_owned()));
+        let status = |e: DieselError| ApiError::from(e).status;
+        assert_eq!(status(DieselError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(status(db(DatabaseErrorKind::UniqueViolation, "dup")), StatusCode::CONFLICT);
+        assert_eq!(status(db(DatabaseErrorKind::CheckViolation, "check")), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status(db(DatabaseErrorKind::ClosedConnection, "gone")), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(db(DatabaseErrorKind::Unknown, "connection closed")), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(status(db(DatabaseErrorKind::Unknown, "syntax error")), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
