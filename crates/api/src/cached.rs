@@ -32,7 +32,10 @@ where
             serde_json::to_string(&value).map_err(ApiError::internal)
         })
         .await?;
-    Ok(HttpResponse::Ok().content_type(ContentType::json()).insert_header(("x-cache", status.as_str())).body(body))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .insert_header(("x-cache", status.as_str()))
+        .body(body))
 }
 
 /// Drops every cached answer of `org` in these namespaces, on every instance.

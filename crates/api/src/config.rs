@@ -59,7 +59,11 @@ pub struct ServerConfig {
     #[arg(long, env = "API_RATE_LIMIT_PER_MINUTE", default_value_t = 100_000)]
     pub rate_limit_per_minute: u32,
     /// Base URL of the ElevenLabs API (tests point it at a local server).
-    #[arg(long, env = "ELEVENLABS_BASE_URL", default_value = "https://api.elevenlabs.io")]
+    #[arg(
+        long,
+        env = "ELEVENLABS_BASE_URL",
+        default_value = "https://api.elevenlabs.io"
+    )]
     pub elevenlabs_base_url: String,
     /// Timeout of provider connection tests, milliseconds.
     #[arg(long, env = "PROVIDER_TEST_TIMEOUT_MS", default_value_t = 5000)]
@@ -108,7 +112,10 @@ impl ServerConfig {
             public_app_url: "http://localhost:3000".into(),
             trust_proxy_headers: false,
             admin_token: None,
-            storage_url: std::env::temp_dir().join("esx-test-uploads").to_string_lossy().into_owned(),
+            storage_url: std::env::temp_dir()
+                .join("esx-test-uploads")
+                .to_string_lossy()
+                .into_owned(),
         }
     }
 }

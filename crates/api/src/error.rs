@@ -24,7 +24,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: json!({}), retry_after: None, source: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: json!({}),
+            retry_after: None,
+            source: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -46,7 +53,11 @@ impl ApiError {
 
     /// The same answer for "does not exist" and "belongs to someone else".
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -55,8 +66,12 @@ impl ApiError {
 
     /// 422 naming each invalid field: `details: {"fields": {"name": "..."}}`.
     pub fn validation(fields: Value) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "request validation failed")
-            .with_details(json!({ "fields": fields }))
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "request validation failed",
+        )
+        .with_details(json!({ "fields": fields }))
     }
 
     /// 422 for a single field.
@@ -67,20 +82,32 @@ impl ApiError {
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests, retry later");
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests, retry later",
+        );
         e.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     pub fn unavailable(what: &str, cause: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", format!("{what} is unavailable"));
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            format!("{what} is unavailable"),
+        );
         e.retry_after = Some(1);
         e.source = Some(cause.into());
         e
     }
 
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal server error");
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal server error",
+        );
         e.source = Some(cause.into());
         e
     }
@@ -92,7 +119,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -104,9 +137,17 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if let Some(source) = &self.source {
             if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
-                tracing::error!(error.code = self.code, error.cause = format!("{source:#}"), "request failed");
+                tracing::error!(
+                    error.code = self.code,
+                    error.cause = format!("{source:#}"),
+                    "request failed"
+                );
             } else {
-                tracing::warn!(error.code = self.code, error.cause = format!("{source:#}"), "dependency unavailable");
+                tracing::warn!(
+                    error.code = self.code,
+                    error.cause = format!("{source:#}"),
+                    "dependency unavailable"
+                );
             }
         }
         let mut response = HttpResponse::build(self.status);
@@ -126,17 +167,22 @@ impl From<DieselError> for ApiError {
         match &e {
             DieselError::NotFound => Self::not_found("resource"),
             DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => {
-                    Self::conflict("already_exists", "a resource with these values already exists")
-                        .with_details(json!({ "constraint": info.constraint_name() }))
-                }
+                DatabaseErrorKind::UniqueViolation => Self::conflict(
+                    "already_exists",
+                    "a resource with these values already exists",
+                )
+                .with_details(json!({ "constraint": info.constraint_name() })),
                 DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                    let field = info.column_name().or(info.constraint_name()).unwrap_or("body");
+                    let field = info
+                        .column_name()
+                        .or(info.constraint_name())
+                        .unwrap_or("body");
                     Self::invalid_field(field, "value is not allowed")
                 }
-                DatabaseErrorKind::ForeignKeyViolation => {
-                    Self::invalid_field(info.constraint_name().unwrap_or("reference"), "referenced resource does not exist")
-                }
+                DatabaseErrorKind::ForeignKeyViolation => Self::invalid_field(
+                    info.constraint_name().unwrap_or("reference"),
+                    "referenced resource does not exist",
+                ),
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure => {
                     Self::unavailable("database", e)
                 }
@@ -181,13 +227,29 @@ mod tests {
 
     #[test]
     fn database_errors_map_to_their_statuses() {
-        let db = |kind, message: &str| DieselError::DatabaseError(kind, Box::new(message.to_owned()));
+        let db =
+            |kind, message: &str| DieselError::DatabaseError(kind, Box::new(message.to_owned()));
         let status = |e: DieselError| ApiError::from(e).status;
         assert_eq!(status(DieselError::NotFound), StatusCode::NOT_FOUND);
-        assert_eq!(status(db(DatabaseErrorKind::UniqueViolation, "dup")), StatusCode::CONFLICT);
-        assert_eq!(status(db(DatabaseErrorKind::CheckViolation, "check")), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(status(db(DatabaseErrorKind::ClosedConnection, "gone")), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(status(db(DatabaseErrorKind::Unknown, "connection closed")), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(status(db(DatabaseErrorKind::Unknown, "syntax error")), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status(db(DatabaseErrorKind::UniqueViolation, "dup")),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            status(db(DatabaseErrorKind::CheckViolation, "check")),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            status(db(DatabaseErrorKind::ClosedConnection, "gone")),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(db(DatabaseErrorKind::Unknown, "connection closed")),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(db(DatabaseErrorKind::Unknown, "syntax error")),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -9,7 +9,9 @@ use actix_web::{HttpRequest, web};
 use crate::error::ApiError;
 
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(json_error)
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(json_error)
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -20,7 +22,11 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             "expected Content-Type: application/json",
         ),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body is too large",
+            )
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => {
             ApiError::validation(serde_json::json!({ "body": e.to_string() }))

@@ -51,13 +51,16 @@ fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse_from(args_with_default_command());
     // Multi-thread runtime: diesel's migration harness blocks in place.
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(config) => serve(*config).await,
             Command::Migrate { database, log } => {
                 storage::telemetry::init(log.format, "info");
-                let applied = storage::migrations::run_pending(database.url.expose_secret()).await?;
+                let applied =
+                    storage::migrations::run_pending(database.url.expose_secret()).await?;
                 if applied.is_empty() {
                     tracing::info!("schema is up to date");
                 } else {
@@ -65,7 +68,11 @@ fn main() -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            Command::Seed { database, log, seed } => {
+            Command::Seed {
+                database,
+                log,
+                seed,
+            } => {
                 storage::telemetry::init(log.format, "info");
                 let url = database.url.expose_secret();
                 storage::migrations::run_pending(url).await?;
@@ -79,7 +86,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     storage::telemetry::init(config.log.format, "info,actix_server=warn");
-    let app = Application::build(config).await.context("starting the API server")?;
+    let app = Application::build(config)
+        .await
+        .context("starting the API server")?;
     tracing::info!(port = app.port(), "API listening");
     app.run_until_stopped().await
 }

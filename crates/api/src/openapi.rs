@@ -28,9 +28,14 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(
-                "A session token from /api/auth/login (esx_...) or an API key (esk_...)",
-            )).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session token from /api/auth/login (esx_...) or an API key (esk_...)",
+                    ))
+                    .build(),
+            ),
         );
     }
 }
@@ -62,7 +67,10 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         });
         let mut doc = RootDoc::openapi();
         doc.merge(api);
-        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
         doc
     })
 }
@@ -74,5 +82,6 @@ async fn openapi_json() -> HttpResponse {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(openapi_json).service(Scalar::with_url("/docs", document().clone()));
+    cfg.service(openapi_json)
+        .service(Scalar::with_url("/docs", document().clone()));
 }

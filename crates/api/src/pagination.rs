@@ -16,6 +16,9 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn into_request(self) -> ApiResult<PageRequest> {
-        Ok(PageRequest::new(self.page.unwrap_or(1), self.limit.unwrap_or(20))?)
+        Ok(PageRequest::new(
+            self.page.unwrap_or(1),
+            self.limit.unwrap_or(20),
+        )?)
     }
 }

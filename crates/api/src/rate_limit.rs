@@ -30,9 +30,12 @@ pub async fn per_token_budget(
         let outcome = rate_limit::hit(&state.redis, SCOPE, &token_id, limit).await;
         if let Some(retry_after) = outcome.retry_after_secs() {
             metrics::counter!("rate_limit_rejections_total", "scope" => SCOPE).increment(1);
-            let response = actix_web::ResponseError::error_response(&ApiError::too_many_requests(retry_after));
+            let response =
+                actix_web::ResponseError::error_response(&ApiError::too_many_requests(retry_after));
             return Ok(req.into_response(response).map_into_right_body());
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

@@ -23,7 +23,9 @@ impl RequestMeta {
             .app_data::<actix_web::web::Data<crate::state::AppState>>()
             .is_some_and(|state| state.config.trust_proxy_headers);
         let ip = if trust_proxy {
-            req.connection_info().realip_remote_addr().map(str::to_owned)
+            req.connection_info()
+                .realip_remote_addr()
+                .map(str::to_owned)
         } else {
             req.peer_addr().map(|addr| addr.ip().to_string())
         };

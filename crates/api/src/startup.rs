@@ -35,7 +35,11 @@ impl Application {
             .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone(), &config.server)?;
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,7 +77,8 @@ impl Application {
 
 pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let db = storage::Database::connect_lazy(&config.database);
-    let redis = storage::RedisPool::connect_lazy(&config.redis).context("REDIS_URL is not a valid Redis URL")?;
+    let redis = storage::RedisPool::connect_lazy(&config.redis)
+        .context("REDIS_URL is not a valid Redis URL")?;
     let cache = storage::cache::Cache::new(redis.clone());
     let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
     let jobs = jobs::Queues::new(redis.clone());
@@ -115,7 +120,9 @@ fn cors(origins: &[String]) -> Cors {
     if origins.iter().any(|o| o == "*") {
         cors.allow_any_origin()
     } else {
-        origins.iter().fold(cors, |cors, origin| cors.allowed_origin(origin))
+        origins
+            .iter()
+            .fold(cors, |cors, origin| cors.allowed_origin(origin))
     }
 }
 
@@ -123,7 +130,11 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
     crate::metrics::handle();
     let data = web::Data::new(state);
     let config = config.clone();
-    let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
+    let workers = if config.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        config.workers
+    };
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -133,15 +144,21 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
             .configure(routes::configure_root)
             .service(
                 web::scope("/api")
-                    .wrap(actix_web::middleware::from_fn(crate::rate_limit::per_token_budget))
+                    .wrap(actix_web::middleware::from_fn(
+                        crate::rate_limit::per_token_budget,
+                    ))
                     .configure(routes::configure_api),
             )
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found("route")) }))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
+            }))
             .wrap(cors(&config.cors_origins))
             .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("x-content-type-options", "nosniff")))
             .wrap(actix_web::middleware::from_fn(request_id_header))
-            .wrap(actix_web::middleware::from_fn(crate::metrics::track_requests))
+            .wrap(actix_web::middleware::from_fn(
+                crate::metrics::track_requests,
+            ))
             .wrap(TracingLogger::<crate::request_span::QuietRootSpan>::new())
     })
     .workers(workers)
@@ -158,12 +175,16 @@ async fn request_id_header(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let request_id = actix_web::HttpMessage::extensions(&req).get::<RequestId>().copied();
+    let request_id = actix_web::HttpMessage::extensions(&req)
+        .get::<RequestId>()
+        .copied();
     let mut response = next.call(req).await?;
     if let Some(id) = request_id
         && let Ok(value) = HeaderValue::from_str(&id.to_string())
     {
-        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
 }

@@ -119,7 +119,8 @@ fn record(ns: Namespace, status: CacheStatus) {
         CacheStatus::Hit => "hit",
         CacheStatus::Miss => "miss",
     };
-    metrics::counter!("cache_requests_total", "namespace" => ns.as_str(), "result" => result).increment(1);
+    metrics::counter!("cache_requests_total", "namespace" => ns.as_str(), "result" => result)
+        .increment(1);
 }
 
 impl Cache {
@@ -142,37 +143,70 @@ impl Cache {
     }
 
     fn generation_key(&self, ns: Namespace, scope: Uuid) -> String {
-        self.redis.key(&format!("cache:gen:{}:{}", ns.as_str(), scope.simple()))
+        self.redis
+            .key(&format!("cache:gen:{}:{}", ns.as_str(), scope.simple()))
     }
 
     fn base_key(&self, ns: Namespace, scope: Uuid, key: &str) -> String {
-        self.redis.key(&format!("cache:{}:{}:{key}:", ns.as_str(), scope.simple()))
+        self.redis
+            .key(&format!("cache:{}:{}:{key}:", ns.as_str(), scope.simple()))
     }
 
     /// The cached bytes of `key` and the generation they were looked up at.
-    async fn get_raw(&self, ns: Namespace, scope: Uuid, key: &str) -> Result<(String, Option<Vec<u8>>), RedisError> {
+    async fn get_raw(
+        &self,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+    ) -> Result<(String, Option<Vec<u8>>), RedisError> {
         let generation_key = self.generation_key(ns, scope);
         let epoch_key = self.epoch_key();
         let base = self.base_key(ns, scope, key);
         let script = self.get_script.clone();
         self.redis
             .run(|mut conn| async move {
-                script.key(generation_key).key(epoch_key).arg(base).invoke_async(&mut *conn).await
+                script
+                    .key(generation_key)
+                    .key(epoch_key)
+                    .arg(base)
+                    .invoke_async(&mut *conn)
+                    .await
             })
             .await
     }
 
-    async fn set_raw(&self, ns: Namespace, scope: Uuid, key: &str, generation: &str, bytes: Vec<u8>, ttl: Duration) -> Result<(), RedisError> {
+    async fn set_raw(
+        &self,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+        generation: &str,
+        bytes: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<(), RedisError> {
         let full = format!("{}{generation}", self.base_key(ns, scope, key));
         let secs = ttl.as_secs().max(1);
         self.redis
-            .run(|mut conn| async move { redis::cmd("SET").arg(full).arg(bytes).arg("EX").arg(secs).query_async(&mut *conn).await })
+            .run(|mut conn| async move {
+                redis::cmd("SET")
+                    .arg(full)
+                    .arg(bytes)
+                    .arg("EX")
+                    .arg(secs)
+                    .query_async(&mut *conn)
+                    .await
+            })
             .await
     }
 
     /// A cached value; `None` on a miss, when Redis is unavailable, or when
     /// the stored bytes no longer decode (a changed type).
-    pub async fn get<T: DeserializeOwned>(&self, ns: Namespace, scope: Uuid, key: &str) -> Option<T> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+    ) -> Option<T> {
         if !self.redis.available() || !self.settle_epoch().await {
             return None;
         }
@@ -188,10 +222,14 @@ impl Cache {
         if !self.redis.available() || !self.settle_epoch().await {
             return;
         }
-        let Ok(bytes) = rmp_serde::to_vec_named(value) else { return };
+        let Ok(bytes) = rmp_serde::to_vec_named(value) else {
+            return;
+        };
         if let Ok((generation, _)) = self.get_raw(ns, scope, key).await {
             // A failed write only costs a later miss.
-            let _ = self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await;
+            let _ = self
+                .set_raw(ns, scope, key, &generation, bytes, ns.ttl())
+                .await;
         }
     }
 
@@ -200,7 +238,11 @@ impl Cache {
         let deleted: Result<i64, _> = match self.get_raw(ns, scope, key).await {
             Ok((generation, _)) => {
                 let full = format!("{}{generation}", self.base_key(ns, scope, key));
-                self.redis.run(|mut conn| async move { redis::cmd("DEL").arg(full).query_async(&mut *conn).await }).await
+                self.redis
+                    .run(|mut conn| async move {
+                        redis::cmd("DEL").arg(full).query_async(&mut *conn).await
+                    })
+                    .await
             }
             Err(e) => Err(e),
         };
@@ -219,7 +261,14 @@ impl Cache {
         let result: Result<(), _> = self
             .redis
             .run(|mut conn| async move {
-                redis::pipe().atomic().incr(&key, 1).ignore().expire(&key, ttl as i64).ignore().query_async(&mut *conn).await
+                redis::pipe()
+                    .atomic()
+                    .incr(&key, 1)
+                    .ignore()
+                    .expire(&key, ttl as i64)
+                    .ignore()
+                    .query_async(&mut *conn)
+                    .await
             })
             .await;
         if result.is_err() {
@@ -242,8 +291,12 @@ impl Cache {
             return true;
         }
         let key = self.epoch_key();
-        let bumped: Result<i64, _> =
-            self.redis.run(|mut conn| async move { redis::cmd("INCR").arg(key).query_async(&mut *conn).await }).await;
+        let bumped: Result<i64, _> = self
+            .redis
+            .run(
+                |mut conn| async move { redis::cmd("INCR").arg(key).query_async(&mut *conn).await },
+            )
+            .await;
         if bumped.is_ok() {
             self.epoch_bump_pending.store(false, Ordering::SeqCst);
         }
@@ -253,7 +306,13 @@ impl Cache {
     /// The cached value of `key`, or the loader's result, stored for the
     /// namespace's TTL. Concurrent misses of one key in this process run the
     /// loader once. Loader errors pass through and are never cached.
-    pub async fn wrap<T, E, F, Fut>(&self, ns: Namespace, scope: Uuid, key: &str, loader: F) -> Result<(T, CacheStatus), E>
+    pub async fn wrap<T, E, F, Fut>(
+        &self,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+        loader: F,
+    ) -> Result<(T, CacheStatus), E>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
@@ -270,7 +329,10 @@ impl Cache {
         }
         let flight_key = format!("{}:{}:{key}", ns.as_str(), scope.simple());
         let gate = {
-            let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut inflight = self
+                .inflight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             inflight.entry(flight_key.clone()).or_default().clone()
         };
         let _turn = gate.lock().await;
@@ -288,7 +350,9 @@ impl Cache {
                 record(ns, CacheStatus::Miss);
                 let value = loader().await?;
                 if let Ok(bytes) = rmp_serde::to_vec_named(&value) {
-                    let _ = self.set_raw(ns, scope, key, &generation, bytes, ns.ttl()).await;
+                    let _ = self
+                        .set_raw(ns, scope, key, &generation, bytes, ns.ttl())
+                        .await;
                 }
                 Ok((value, CacheStatus::Miss))
             }
@@ -299,14 +363,25 @@ impl Cache {
         };
         drop(_turn);
         drop(gate);
-        let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if inflight.get(&flight_key).is_some_and(|g| Arc::strong_count(g) == 1) {
+        let mut inflight = self
+            .inflight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if inflight
+            .get(&flight_key)
+            .is_some_and(|g| Arc::strong_count(g) == 1)
+        {
             inflight.remove(&flight_key);
         }
         result
     }
 
-    async fn lookup<T: DeserializeOwned>(&self, ns: Namespace, scope: Uuid, key: &str) -> Lookup<T> {
+    async fn lookup<T: DeserializeOwned>(
+        &self,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+    ) -> Lookup<T> {
         if !self.redis.available() || !self.settle_epoch().await {
             return Lookup::Unavailable;
         }

@@ -21,10 +21,20 @@ pub struct DatabaseConfig {
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_connections: u32,
     /// Idle connections kept open and warm.
-    #[arg(id = "database_min_idle", long = "database-min-idle", env = "DATABASE_MIN_IDLE", default_value_t = 5)]
+    #[arg(
+        id = "database_min_idle",
+        long = "database-min-idle",
+        env = "DATABASE_MIN_IDLE",
+        default_value_t = 5
+    )]
     pub min_idle: u32,
     /// How long a request waits for a pooled connection before answering 503.
-    #[arg(id = "database_acquire_timeout_ms", long = "database-acquire-timeout-ms", env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
+    #[arg(
+        id = "database_acquire_timeout_ms",
+        long = "database-acquire-timeout-ms",
+        env = "DATABASE_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 3000
+    )]
     pub acquire_timeout_ms: u64,
 }
 
@@ -52,12 +62,27 @@ pub struct RedisConfig {
     pub url: SecretString,
     /// Prefix of every key this deployment writes, so that several
     /// deployments (or parallel tests) can share one Redis.
-    #[arg(id = "redis_prefix", long = "redis-prefix", env = "REDIS_PREFIX", default_value = "esx")]
+    #[arg(
+        id = "redis_prefix",
+        long = "redis-prefix",
+        env = "REDIS_PREFIX",
+        default_value = "esx"
+    )]
     pub prefix: String,
     /// How long a Redis call may take before the caller falls back.
-    #[arg(id = "redis_timeout_ms", long = "redis-timeout-ms", env = "REDIS_TIMEOUT_MS", default_value_t = 250)]
+    #[arg(
+        id = "redis_timeout_ms",
+        long = "redis-timeout-ms",
+        env = "REDIS_TIMEOUT_MS",
+        default_value_t = 250
+    )]
     pub timeout_ms: u64,
-    #[arg(id = "redis_max_connections", long = "redis-max-connections", env = "REDIS_MAX_CONNECTIONS", default_value_t = 32)]
+    #[arg(
+        id = "redis_max_connections",
+        long = "redis-max-connections",
+        env = "REDIS_MAX_CONNECTIONS",
+        default_value_t = 32
+    )]
     pub max_connections: u32,
 }
 
@@ -99,7 +124,13 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct LogConfig {
-    #[arg(id = "log_format", long = "log-format", env = "LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        id = "log_format",
+        long = "log-format",
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub format: LogFormat,
 }
 

@@ -37,7 +37,9 @@ impl EncryptionKey {
         if bytes.len() != 32 {
             return Err(CryptoError::BadKey);
         }
-        Aes256Gcm::new_from_slice(bytes).map(Self).map_err(|_| CryptoError::BadKey)
+        Aes256Gcm::new_from_slice(bytes)
+            .map(Self)
+            .map_err(|_| CryptoError::BadKey)
     }
 
     /// A fresh random key (tests and `make dev` bootstrap).

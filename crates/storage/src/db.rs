@@ -59,7 +59,10 @@ impl Database {
         };
         Self {
             primary: build(config.url.expose_secret()),
-            replica: config.replica_url.as_ref().map(|url| build(url.expose_secret())),
+            replica: config
+                .replica_url
+                .as_ref()
+                .map(|url| build(url.expose_secret())),
             max: config.max_connections,
             waiting: Arc::new(AtomicU64::new(0)),
         }
@@ -73,7 +76,8 @@ impl Database {
     /// A connection for reads that tolerate replica lag; the primary when no
     /// replica is configured.
     pub async fn read(&self) -> Result<DbConn, PoolError> {
-        self.checkout(self.replica.as_ref().unwrap_or(&self.primary)).await
+        self.checkout(self.replica.as_ref().unwrap_or(&self.primary))
+            .await
     }
 
     async fn checkout(&self, pool: &PgPool) -> Result<DbConn, PoolError> {
@@ -92,7 +96,10 @@ impl Database {
         let Ok(mut conn) = self.get().await else {
             return false;
         };
-        diesel::sql_query("SELECT 1").execute(&mut conn).await.is_ok()
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .is_ok()
     }
 
     pub fn stats(&self) -> PoolStats {

@@ -33,7 +33,12 @@ pub struct Event {
 
 impl Event {
     pub fn new(kind: &str, organization_id: Uuid, data: serde_json::Value) -> Self {
-        Self { kind: kind.to_owned(), organization_id, data, timestamp: Utc::now() }
+        Self {
+            kind: kind.to_owned(),
+            organization_id,
+            data,
+            timestamp: Utc::now(),
+        }
     }
 }
 
@@ -67,11 +72,22 @@ impl EventBus {
 
     /// Publishes to every instance; returns how many instances listened.
     pub async fn publish(&self, event: &Event) -> Result<u64, RedisError> {
-        let channel = format!("{}{}", self.channel_prefix(), event.organization_id.simple());
-        let payload = serde_json::to_string(event).map_err(|e| RedisError::Unavailable(e.to_string()))?;
+        let channel = format!(
+            "{}{}",
+            self.channel_prefix(),
+            event.organization_id.simple()
+        );
+        let payload =
+            serde_json::to_string(event).map_err(|e| RedisError::Unavailable(e.to_string()))?;
         self.inner
             .pool
-            .run(|mut conn| async move { redis::cmd("PUBLISH").arg(channel).arg(payload).query_async(&mut *conn).await })
+            .run(|mut conn| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(payload)
+                    .query_async(&mut *conn)
+                    .await
+            })
             .await
     }
 
@@ -87,18 +103,36 @@ impl EventBus {
     /// process' pub/sub listener on first use.
     pub fn subscribe(&self, organization_id: Uuid) -> broadcast::Receiver<Arc<str>> {
         self.ensure_listener();
-        let mut channels = self.inner.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        channels.entry(organization_id).or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0).subscribe()
+        let mut channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        channels
+            .entry(organization_id)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
     }
 
     /// Local subscribers across all organizations (a gauge for metrics).
     pub fn local_subscribers(&self) -> usize {
-        let channels = self.inner.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        channels.values().map(broadcast::Sender::receiver_count).sum()
+        let channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        channels
+            .values()
+            .map(broadcast::Sender::receiver_count)
+            .sum()
     }
 
     fn ensure_listener(&self) {
-        let mut listener = self.inner.listener.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut listener = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if listener.as_ref().is_some_and(|h| !h.is_finished()) {
             return;
         }
@@ -127,17 +161,27 @@ impl EventBus {
         pubsub.psubscribe(format!("{prefix}*")).await?;
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
-            let Some(org) = message.get_channel_name().strip_prefix(&prefix).and_then(|s| Uuid::parse_str(s).ok()) else {
+            let Some(org) = message
+                .get_channel_name()
+                .strip_prefix(&prefix)
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
                 continue;
             };
-            let Ok(payload) = message.get_payload::<String>() else { continue };
+            let Ok(payload) = message.get_payload::<String>() else {
+                continue;
+            };
             self.deliver(org, payload.into());
         }
         Ok(())
     }
 
     fn deliver(&self, organization_id: Uuid, payload: Arc<str>) {
-        let mut channels = self.inner.channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(sender) = channels.get(&organization_id)
             && sender.send(payload).is_err()
         {

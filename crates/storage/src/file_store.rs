@@ -146,9 +146,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("esx-fs-{}", uuid::Uuid::new_v4().simple()));
         let by_path = FileStore::open(dir.to_str().unwrap()).unwrap();
         let mut w = by_path.writer("org/doc/a.txt");
-        w.put(bytes::Bytes::from_static(b"hello"))
-            .await
-            .unwrap();
+        w.put(bytes::Bytes::from_static(b"hello")).await.unwrap();
         tokio::io::AsyncWriteExt::shutdown(&mut w).await.unwrap();
         let by_url = FileStore::open(&format!("file://{}", dir.display())).unwrap();
         let got = by_url

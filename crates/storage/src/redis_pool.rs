@@ -42,9 +42,17 @@ impl ConnectionLike for ManagedConnection {
         })
     }
 
-    fn req_packed_commands<'a>(&'a mut self, pipeline: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let result = self.inner.req_packed_commands(pipeline, offset, count).await;
+            let result = self
+                .inner
+                .req_packed_commands(pipeline, offset, count)
+                .await;
             self.note(result)
         })
     }
@@ -59,7 +67,10 @@ impl bb8::ManageConnection for Manager {
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<Self::Connection, Self::Error> {
-        Ok(ManagedConnection { inner: self.0.connect().await?, broken: false })
+        Ok(ManagedConnection {
+            inner: self.0.connect().await?,
+            broken: false,
+        })
     }
 
     async fn is_valid(&self, conn: &mut Self::Connection) -> Result<(), Self::Error> {
@@ -104,7 +115,9 @@ struct Breaker {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Breaker {
@@ -114,10 +127,14 @@ impl Breaker {
 
     fn trip(&self, error: &RedisError) {
         let now = now_ms();
-        self.open_until_ms.store(now + COOL_DOWN_MS, Ordering::Relaxed);
+        self.open_until_ms
+            .store(now + COOL_DOWN_MS, Ordering::Relaxed);
         let last = self.last_logged_ms.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= LOG_INTERVAL_MS
-            && self.last_logged_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            && self
+                .last_logged_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
         {
             tracing::warn!(error = %error, "redis unavailable: serving without cache, limits fail open");
         }
@@ -128,7 +145,8 @@ impl Breaker {
 impl RedisPool {
     pub fn connect_lazy(config: &RedisConfig) -> Result<Self, RedisError> {
         let manager = Manager(
-            RedisConnectionManager::new(config.url.expose_secret()).map_err(|e| RedisError::Unavailable(e.to_string()))?,
+            RedisConnectionManager::new(config.url.expose_secret())
+                .map_err(|e| RedisError::Unavailable(e.to_string()))?,
         );
         let pool = bb8::Pool::builder()
             .max_size(config.max_connections)
@@ -136,7 +154,12 @@ impl RedisPool {
             .connection_timeout(config.timeout())
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Self { pool, prefix: config.prefix.clone(), timeout: config.timeout(), breaker: Default::default() })
+        Ok(Self {
+            pool,
+            prefix: config.prefix.clone(),
+            timeout: config.timeout(),
+            breaker: Default::default(),
+        })
     }
 
     /// The prefix every key of this deployment starts with (`esx` by default).
@@ -173,7 +196,9 @@ impl RedisPool {
         Fut: std::future::Future<Output = Result<T, redis::RedisError>>,
     {
         if self.breaker.is_open() {
-            return Err(RedisError::Unavailable("cooling down after a failure".into()));
+            return Err(RedisError::Unavailable(
+                "cooling down after a failure".into(),
+            ));
         }
         let result = match self.get().await {
             Ok(conn) => match tokio::time::timeout(self.timeout, f(conn)).await {
@@ -184,7 +209,9 @@ impl RedisPool {
         };
         if let Err(e) = &result {
             let transport = match e {
-                RedisError::Command(inner) => inner.is_io_error() || inner.is_connection_dropped() || inner.is_timeout(),
+                RedisError::Command(inner) => {
+                    inner.is_io_error() || inner.is_connection_dropped() || inner.is_timeout()
+                }
                 RedisError::Unavailable(_) | RedisError::Timeout => true,
             };
             if transport {
@@ -195,7 +222,9 @@ impl RedisPool {
     }
 
     pub async fn ping(&self) -> bool {
-        self.run(|mut c| async move { c.ping::<String>().await }).await.is_ok()
+        self.run(|mut c| async move { c.ping::<String>().await })
+            .await
+            .is_ok()
     }
 
     pub fn stats(&self) -> (u32, u32) {

@@ -21,7 +21,8 @@ const TEMPLATE_LOCK_KEY: i64 = 0x4553_5854_504c;
 
 /// The server the tests use, as an admin URL (any existing database).
 pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -35,7 +36,10 @@ fn url_for(database: &str) -> String {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A hash of every migration file, so a changed migration gets a new template.
@@ -73,32 +77,56 @@ struct Name {
 }
 
 async fn admin() -> AsyncPgConnection {
-    AsyncPgConnection::establish(&admin_url()).await.expect("connect to the test Postgres server")
+    AsyncPgConnection::establish(&admin_url())
+        .await
+        .expect("connect to the test Postgres server")
 }
 
 /// Creates the template for the current migrations if missing (once per run,
 /// whatever the number of test processes), and sweeps stale databases.
 async fn ensure_template(conn: &mut AsyncPgConnection) -> String {
     let template = format!("{TEMPLATE_PREFIX}{}", migrations_fingerprint());
-    diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(TEMPLATE_LOCK_KEY).execute(conn).await.unwrap();
-    let existing: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'esx\\_%'")
-        .load(conn)
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(conn)
         .await
         .unwrap();
+    let existing: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'esx\\_%'")
+            .load(conn)
+            .await
+            .unwrap();
     sweep(conn, &existing, &template).await;
     if !existing.iter().any(|n| n.datname == template) {
         let building = format!("{template}_building");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(conn).await.unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {building}")).execute(conn).await.unwrap();
-        crate::migrations::run_pending(&url_for(&building)).await.expect("migrate the template");
-        // The rename makes the finished template appear atomically.
-        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}")).execute(conn).await.unwrap();
-        diesel::sql_query(format!("ALTER DATABASE {template} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true"))
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
             .execute(conn)
             .await
             .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(conn)
+            .await
+            .unwrap();
+        crate::migrations::run_pending(&url_for(&building))
+            .await
+            .expect("migrate the template");
+        // The rename makes the finished template appear atomically.
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(conn)
+            .await
+            .unwrap();
+        diesel::sql_query(format!(
+            "ALTER DATABASE {template} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true"
+        ))
+        .execute(conn)
+        .await
+        .unwrap();
     }
-    diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(TEMPLATE_LOCK_KEY).execute(conn).await.unwrap();
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(conn)
+        .await
+        .unwrap();
     template
 }
 
@@ -114,10 +142,20 @@ async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], template: &str) 
             .is_some_and(|created| now.saturating_sub(created) > STALE_AFTER_SECS);
         let old_template = name.datname.starts_with(TEMPLATE_PREFIX) && name.datname != template;
         if old_template {
-            let _ = diesel::sql_query(format!("ALTER DATABASE {} WITH IS_TEMPLATE false", name.datname)).execute(conn).await;
+            let _ = diesel::sql_query(format!(
+                "ALTER DATABASE {} WITH IS_TEMPLATE false",
+                name.datname
+            ))
+            .execute(conn)
+            .await;
         }
         if stale_test || old_template {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", name.datname)).execute(conn).await;
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                name.datname
+            ))
+            .execute(conn)
+            .await;
         }
     }
 }
@@ -132,9 +170,19 @@ impl TestDatabase {
     pub async fn new() -> Self {
         let mut conn = admin().await;
         let template = ensure_template(&mut conn).await;
-        let name = format!("{TEST_DB_PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
-        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut conn).await.unwrap();
-        Self { url: url_for(&name), name }
+        let name = format!(
+            "{TEST_DB_PREFIX}{}_{}",
+            now_secs(),
+            uuid::Uuid::new_v4().simple()
+        );
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        Self {
+            url: url_for(&name),
+            name,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -162,12 +210,18 @@ impl Drop for TestDatabase {
         // Drop runs outside async; a helper thread with its own runtime can
         // block on the DROP whichever runtime (if any) the test used.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
                 if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url()).await {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                 }
             });
         })
@@ -182,7 +236,9 @@ pub struct TestRedis {
 
 impl TestRedis {
     pub fn new() -> Self {
-        Self { prefix: format!("test:{}", uuid::Uuid::new_v4().simple()) }
+        Self {
+            prefix: format!("test:{}", uuid::Uuid::new_v4().simple()),
+        }
     }
 
     pub fn prefix(&self) -> &str {
@@ -204,9 +260,16 @@ impl Drop for TestRedis {
     fn drop(&mut self) {
         let pattern = format!("{}:*", self.prefix);
         let _ = std::thread::spawn(move || {
-            let Ok(client) = redis::Client::open(redis_url()) else { return };
-            let Ok(mut conn) = client.get_connection() else { return };
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn).unwrap_or_default();
+            let Ok(client) = redis::Client::open(redis_url()) else {
+                return;
+            };
+            let Ok(mut conn) = client.get_connection() else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query(&mut conn)
+                .unwrap_or_default();
             if !keys.is_empty() {
                 let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
             }
@@ -219,7 +282,10 @@ impl Drop for TestRedis {
 /// the SQL the storage function emits.
 pub async fn explain<Q>(conn: &mut AsyncPgConnection, query: Q) -> String
 where
-    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + Send + 'static,
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>
+        + diesel::query_builder::QueryId
+        + Send
+        + 'static,
 {
     let lines: Vec<String> = Explain(query).load(conn).await.expect("EXPLAIN runs");
     lines.join("\n")
@@ -232,12 +298,14 @@ impl<Q> diesel::query_builder::Query for Explain<Q> {
     type SqlType = Text;
 }
 
-impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_builder::QueryFragment<diesel::pg::Pg>
-    for Explain<Q>
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>>
+    diesel::query_builder::QueryFragment<diesel::pg::Pg> for Explain<Q>
 {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
         out.push_sql("EXPLAIN ");
         self.0.walk_ast(out.reborrow())
     }
 }
-

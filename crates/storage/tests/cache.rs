@@ -9,17 +9,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use storage::RedisPool;
 use storage::cache::{Cache, CacheStatus, Namespace};
 use storage::config::RedisConfig;
 use storage::test_support::TestRedis;
-use storage::RedisPool;
 use uuid::Uuid;
 
 fn cache_for(config: &RedisConfig) -> Cache {
     Cache::new(RedisPool::connect_lazy(config).unwrap())
 }
 
-async fn load_value(counter: &AtomicUsize, value: &str) -> Result<String, std::convert::Infallible> {
+async fn load_value(
+    counter: &AtomicUsize,
+    value: &str,
+) -> Result<String, std::convert::Infallible> {
     counter.fetch_add(1, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(50)).await;
     Ok(value.to_owned())
@@ -31,12 +34,21 @@ async fn second_read_hits_and_invalidation_reloads() {
     let cache = cache_for(&redis.config());
     let org = Uuid::new_v4();
     let loads = AtomicUsize::new(0);
-    let (v, s) = cache.wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v1")).await.unwrap();
+    let (v, s) = cache
+        .wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v1"))
+        .await
+        .unwrap();
     assert_eq!((v.as_str(), s), ("v1", CacheStatus::Miss));
-    let (v, s) = cache.wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v2")).await.unwrap();
+    let (v, s) = cache
+        .wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v2"))
+        .await
+        .unwrap();
     assert_eq!((v.as_str(), s), ("v1", CacheStatus::Hit));
     cache.invalidate(Namespace::Agent, org).await;
-    let (v, s) = cache.wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v2")).await.unwrap();
+    let (v, s) = cache
+        .wrap(Namespace::Agent, org, "list:1", || load_value(&loads, "v2"))
+        .await
+        .unwrap();
     assert_eq!((v.as_str(), s), ("v2", CacheStatus::Miss));
     assert_eq!(loads.load(Ordering::SeqCst), 2);
 }
@@ -65,11 +77,21 @@ async fn keys_carry_the_prefix_and_namespace_and_expire() {
     cache.set(Namespace::Kb, org, "stats", &"x").await;
     let client = redis::Client::open(storage::test_support::redis_url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> =
-        redis::cmd("KEYS").arg(format!("{}:cache:kb:{}:*", redis.prefix(), org.simple())).query_async(&mut conn).await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}:cache:kb:{}:*", redis.prefix(), org.simple()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");
-    let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query_async(&mut conn).await.unwrap();
-    assert!(ttl > 0 && ttl <= 300, "kb entries live 5 minutes, got {ttl}");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&keys[0])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        ttl > 0 && ttl <= 300,
+        "kb entries live 5 minutes, got {ttl}"
+    );
 }
 
 #[tokio::test]
@@ -83,7 +105,13 @@ async fn concurrent_misses_run_the_loader_once() {
             let cache = cache.clone();
             let loads = loads.clone();
             tokio::spawn(async move {
-                cache.wrap(Namespace::Analytics, org, "overview", || load_value(&loads, "v")).await.unwrap().0
+                cache
+                    .wrap(Namespace::Analytics, org, "overview", || {
+                        load_value(&loads, "v")
+                    })
+                    .await
+                    .unwrap()
+                    .0
             })
         })
         .collect();
@@ -99,11 +127,17 @@ async fn unreachable_redis_falls_through_to_the_loader_quickly() {
     let org = Uuid::new_v4();
     let loads = AtomicUsize::new(0);
     for _ in 0..20 {
-        let (v, s) = cache.wrap(Namespace::Org, org, "k", || load_value(&loads, "db")).await.unwrap();
+        let (v, s) = cache
+            .wrap(Namespace::Org, org, "k", || load_value(&loads, "db"))
+            .await
+            .unwrap();
         assert_eq!((v.as_str(), s), ("db", CacheStatus::Miss));
     }
     assert_eq!(loads.load(Ordering::SeqCst), 20);
-    assert!(!cache.available(), "the cache is bypassed while Redis is down");
+    assert!(
+        !cache.available(),
+        "the cache is bypassed while Redis is down"
+    );
 }
 
 /// A private redis-server on a free port, so a test can stop and restart it.
@@ -115,11 +149,23 @@ struct OwnRedis {
 impl OwnRedis {
     fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed");
-        let mut me = Self { port, child: Some(child) };
+        let mut me = Self {
+            port,
+            child: Some(child),
+        };
         me.wait_ready();
         me
     }
@@ -149,32 +195,58 @@ impl Drop for OwnRedis {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
 async fn redis_going_away_mid_test_degrades_then_recovers() {
     let port = free_port();
     let mut server = OwnRedis::start(port);
-    let cache = cache_for(&RedisConfig::new(&format!("redis://127.0.0.1:{port}"), "esx"));
+    let cache = cache_for(&RedisConfig::new(
+        &format!("redis://127.0.0.1:{port}"),
+        "esx",
+    ));
     let org = Uuid::new_v4();
     let loads = AtomicUsize::new(0);
-    cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
-    let (_, s) = cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+    cache
+        .wrap(Namespace::Agent, org, "k", || load_value(&loads, "v"))
+        .await
+        .unwrap();
+    let (_, s) = cache
+        .wrap(Namespace::Agent, org, "k", || load_value(&loads, "v"))
+        .await
+        .unwrap();
     assert_eq!(s, CacheStatus::Hit);
 
     server.stop();
     for _ in 0..5 {
-        let (v, s) = cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
-        assert_eq!((v.as_str(), s), ("v", CacheStatus::Miss), "served from the loader while Redis is gone");
+        let (v, s) = cache
+            .wrap(Namespace::Agent, org, "k", || load_value(&loads, "v"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (v.as_str(), s),
+            ("v", CacheStatus::Miss),
+            "served from the loader while Redis is gone"
+        );
     }
 
     let _server = OwnRedis::start(port);
     let mut recovered = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
-        let (_, s) = cache.wrap(Namespace::Agent, org, "k", || load_value(&loads, "v")).await.unwrap();
+        cache
+            .wrap(Namespace::Agent, org, "k", || load_value(&loads, "v"))
+            .await
+            .unwrap();
+        let (_, s) = cache
+            .wrap(Namespace::Agent, org, "k", || load_value(&loads, "v"))
+            .await
+            .unwrap();
         if s == CacheStatus::Hit {
             recovered = true;
             break;
@@ -191,18 +263,40 @@ async fn an_invalidation_lost_to_a_redis_stall_never_serves_stale_data() {
     let cache = cache_for(&RedisConfig::new(&url, "esx"));
     let org = Uuid::new_v4();
     cache.set(Namespace::Agent, org, "detail", &"old").await;
-    assert_eq!(cache.get::<String>(Namespace::Agent, org, "detail").await.as_deref(), Some("old"));
+    assert_eq!(
+        cache
+            .get::<String>(Namespace::Agent, org, "detail")
+            .await
+            .as_deref(),
+        Some("old")
+    );
 
     // Redis stops answering (but keeps its data) while the write's
     // invalidation is sent: the invalidation is lost.
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut admin = client.get_multiplexed_async_connection().await.unwrap();
-    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(800).arg("ALL").query_async(&mut admin).await.unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(800)
+        .arg("ALL")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
     cache.invalidate(Namespace::Agent, org).await;
     assert!(!cache.available());
 
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(cache.get::<String>(Namespace::Agent, org, "detail").await, None, "stale entry must not be served");
+    assert_eq!(
+        cache.get::<String>(Namespace::Agent, org, "detail").await,
+        None,
+        "stale entry must not be served"
+    );
     cache.set(Namespace::Agent, org, "detail", &"new").await;
-    assert_eq!(cache.get::<String>(Namespace::Agent, org, "detail").await.as_deref(), Some("new"));
+    assert_eq!(
+        cache
+            .get::<String>(Namespace::Agent, org, "detail")
+            .await
+            .as_deref(),
+        Some("new")
+    );
 }

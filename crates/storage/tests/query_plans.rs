@@ -57,18 +57,32 @@ async fn fixture() -> Fixture {
     let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
     conn.batch_execute(FILL).await.unwrap();
     let (org, agent): (Uuid, Uuid) = storage::schema::agents::table
-        .select((storage::schema::agents::organization_id, storage::schema::agents::id))
+        .select((
+            storage::schema::agents::organization_id,
+            storage::schema::agents::id,
+        ))
         .order(storage::schema::agents::id)
         .first(&mut conn)
         .await
         .unwrap();
-    Fixture { _db: db, conn, org, agent }
+    Fixture {
+        _db: db,
+        conn,
+        org,
+        agent,
+    }
 }
 
 /// The plan uses `index` and scans no table sequentially.
 fn assert_uses(plan: &str, index: &str) {
-    assert!(plan.contains(index), "expected index {index} in plan:\n{plan}");
-    assert!(!plan.contains("Seq Scan"), "sequential scan in plan:\n{plan}");
+    assert!(
+        plan.contains(index),
+        "expected index {index} in plan:\n{plan}"
+    );
+    assert!(
+        !plan.contains("Seq Scan"),
+        "sequential scan in plan:\n{plan}"
+    );
 }
 
 #[tokio::test]
@@ -89,30 +103,58 @@ async fn hot_queries_use_their_indexes() {
     let q = call_logs::page_query(f.org, &none, deep, None).select(call_logs::CallLog::as_select());
     assert_uses(&explain(&mut f.conn, q).await, "call_logs_org_started_idx");
 
-    let cursor = call_logs::Cursor { started_at: Utc::now() - Duration::minutes(10), id: Uuid::max() };
-    let q = call_logs::page_query(f.org, &none, page, Some(cursor)).select(call_logs::CallLog::as_select());
+    let cursor = call_logs::Cursor {
+        started_at: Utc::now() - Duration::minutes(10),
+        id: Uuid::max(),
+    };
+    let q = call_logs::page_query(f.org, &none, page, Some(cursor))
+        .select(call_logs::CallLog::as_select());
     assert_uses(&explain(&mut f.conn, q).await, "call_logs_org_started_idx");
 
-    let by_agent = call_logs::CallLogFilter { agent_id: Some(f.agent), ..Default::default() };
-    let q = call_logs::page_query(f.org, &by_agent, page, None).select(call_logs::CallLog::as_select());
-    assert_uses(&explain(&mut f.conn, q).await, "call_logs_org_agent_started_idx");
+    let by_agent = call_logs::CallLogFilter {
+        agent_id: Some(f.agent),
+        ..Default::default()
+    };
+    let q =
+        call_logs::page_query(f.org, &by_agent, page, None).select(call_logs::CallLog::as_select());
+    assert_uses(
+        &explain(&mut f.conn, q).await,
+        "call_logs_org_agent_started_idx",
+    );
 
-    let by_status = call_logs::CallLogFilter { status: Some("failed".into()), ..Default::default() };
-    let q = call_logs::page_query(f.org, &by_status, page, None).select(call_logs::CallLog::as_select());
-    assert_uses(&explain(&mut f.conn, q).await, "call_logs_org_status_started_idx");
+    let by_status = call_logs::CallLogFilter {
+        status: Some("failed".into()),
+        ..Default::default()
+    };
+    let q = call_logs::page_query(f.org, &by_status, page, None)
+        .select(call_logs::CallLog::as_select());
+    assert_uses(
+        &explain(&mut f.conn, q).await,
+        "call_logs_org_status_started_idx",
+    );
 
-    let search = knowledge_base::Search { query: "refund policy".into(), category: None, tags: None, limit: 10 };
+    let search = knowledge_base::Search {
+        query: "refund policy".into(),
+        category: None,
+        tags: None,
+        limit: 10,
+    };
     let q = knowledge_base::search_query(f.org, &search);
     println!("{}", diesel::debug_query::<diesel::pg::Pg, _>(&q));
     let plan = explain(&mut f.conn, q).await;
     assert!(
-        plan.contains("knowledge_base_org_search_idx") || plan.contains("knowledge_base_org_created_idx"),
+        plan.contains("knowledge_base_org_search_idx")
+            || plan.contains("knowledge_base_org_created_idx"),
         "search must use an index:\n{plan}"
     );
-    assert!(!plan.contains("Seq Scan"), "sequential scan in plan:\n{plan}");
+    assert!(
+        !plan.contains("Seq Scan"),
+        "sequential scan in plan:\n{plan}"
+    );
 
     let now = Utc::now();
-    let q = documents::stalled_query(now, now - Duration::seconds(60), 100).select(storage::schema::documents::id);
+    let q = documents::stalled_query(now, now - Duration::seconds(60), 100)
+        .select(storage::schema::documents::id);
     assert_uses(&explain(&mut f.conn, q).await, "documents_pending_idx");
 
     let q = webhook_deliveries::due_query(now, 100).select(storage::schema::webhook_deliveries::id);
@@ -126,14 +168,32 @@ async fn hot_queries_return_only_the_callers_organization() {
     let agents = agents::list(&mut f.conn, f.org, page).await.unwrap();
     assert_eq!(agents.total, 30);
     assert!(agents.data.iter().all(|a| a.organization_id == f.org));
-    let calls = call_logs::list(&mut f.conn, f.org, &Default::default(), page, None).await.unwrap();
+    let calls = call_logs::list(&mut f.conn, f.org, &Default::default(), page, None)
+        .await
+        .unwrap();
     assert_eq!(calls.total, 600);
     assert!(calls.data.iter().all(|c| c.organization_id == f.org));
-    assert!(calls.data.windows(2).all(|w| w[0].started_at >= w[1].started_at), "newest first");
-    let search = knowledge_base::Search { query: "\"refund policy\" -billing".into(), category: None, tags: None, limit: 5 };
-    let hits = knowledge_base::search(&mut f.conn, f.org, &search).await.unwrap();
+    assert!(
+        calls
+            .data
+            .windows(2)
+            .all(|w| w[0].started_at >= w[1].started_at),
+        "newest first"
+    );
+    let search = knowledge_base::Search {
+        query: "\"refund policy\" -billing".into(),
+        category: None,
+        tags: None,
+        limit: 5,
+    };
+    let hits = knowledge_base::search(&mut f.conn, f.org, &search)
+        .await
+        .unwrap();
     assert_eq!(hits.len(), 5);
-    assert!(hits.iter().all(|h| h.snippet.contains("<mark>")), "snippets are highlighted");
+    assert!(
+        hits.iter().all(|h| h.snippet.contains("<mark>")),
+        "snippets are highlighted"
+    );
     let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
     let owners: Vec<Uuid> = storage::schema::knowledge_base_entries::table
         .filter(storage::schema::knowledge_base_entries::id.eq_any(&ids))

@@ -36,11 +36,28 @@ async fn every_table_of_the_design_exists() {
     .unwrap();
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
     for expected in [
-        "organizations", "users", "sessions", "api_keys", "invitations", "password_resets", "agents",
-        "knowledge_base_entries", "documents", "call_logs", "analytics_daily", "integrations",
-        "provider_integrations", "webhooks", "webhook_deliveries", "email_outbox", "audit_logs",
+        "organizations",
+        "users",
+        "sessions",
+        "api_keys",
+        "invitations",
+        "password_resets",
+        "agents",
+        "knowledge_base_entries",
+        "documents",
+        "call_logs",
+        "analytics_daily",
+        "integrations",
+        "provider_integrations",
+        "webhooks",
+        "webhook_deliveries",
+        "email_outbox",
+        "audit_logs",
     ] {
-        assert!(names.contains(&expected), "missing table {expected}: {names:?}");
+        assert!(
+            names.contains(&expected),
+            "missing table {expected}: {names:?}"
+        );
     }
 }
 
@@ -66,14 +83,20 @@ async fn at_least_forty_indexes_and_each_names_its_query() {
     .await
     .unwrap();
     let names: Vec<String> = uncommented.into_iter().map(|n| n.name).collect();
-    assert!(names.is_empty(), "indexes without a 'serves:' comment: {names:?}");
+    assert!(
+        names.is_empty(),
+        "indexes without a 'serves:' comment: {names:?}"
+    );
 }
 
 #[tokio::test]
 async fn migrating_twice_applies_nothing_the_second_time() {
     let db = TestDatabase::new().await;
     let applied = storage::migrations::run_pending(db.url()).await.unwrap();
-    assert!(applied.is_empty(), "template was already migrated: {applied:?}");
+    assert!(
+        applied.is_empty(),
+        "template was already migrated: {applied:?}"
+    );
     assert!(!storage::migrations::has_pending(db.url()).await.unwrap());
 }
 
@@ -94,15 +117,27 @@ async fn delete_rules_keep_call_history_and_drop_document_chunks() {
     .execute(&mut conn)
     .await
     .unwrap();
-    diesel::sql_query("DELETE FROM agents").execute(&mut conn).await.unwrap();
-    let calls: Count = diesel::sql_query("SELECT count(*) AS n FROM call_logs WHERE agent_id IS NULL")
+    diesel::sql_query("DELETE FROM agents")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let calls: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM call_logs WHERE agent_id IS NULL")
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        calls.n, 1,
+        "deleting an agent keeps its calls with agent_id NULL"
+    );
+    diesel::sql_query("DELETE FROM documents")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let chunks: Count = diesel::sql_query("SELECT count(*) AS n FROM knowledge_base_entries")
         .get_result(&mut conn)
         .await
         .unwrap();
-    assert_eq!(calls.n, 1, "deleting an agent keeps its calls with agent_id NULL");
-    diesel::sql_query("DELETE FROM documents").execute(&mut conn).await.unwrap();
-    let chunks: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM knowledge_base_entries").get_result(&mut conn).await.unwrap();
     assert_eq!(chunks.n, 0, "deleting a document removes its chunks");
     let duplicate = diesel::sql_query(
         "INSERT INTO call_logs (organization_id, conversation_id, status)
@@ -110,7 +145,10 @@ async fn delete_rules_keep_call_history_and_drop_document_chunks() {
     )
     .execute(&mut conn)
     .await;
-    assert!(duplicate.is_err(), "conversation id is unique per organization");
+    assert!(
+        duplicate.is_err(),
+        "conversation id is unique per organization"
+    );
     let email_case = diesel::sql_query(
         "INSERT INTO users (organization_id, email, password_hash, name)
          SELECT id, 'Bob@Example.com', 'x', 'Bob' FROM organizations UNION ALL

@@ -58,14 +58,20 @@ impl AuthUser {
     pub fn require_admin(&self) -> ApiResult<()> {
         match self.role {
             Role::Owner | Role::Admin => Ok(()),
-            Role::Member => Err(ApiError::forbidden("forbidden", "this action needs the owner or admin role")),
+            Role::Member => Err(ApiError::forbidden(
+                "forbidden",
+                "this action needs the owner or admin role",
+            )),
         }
     }
 
     pub fn require_owner(&self) -> ApiResult<()> {
         match self.role {
             Role::Owner => Ok(()),
-            _ => Err(ApiError::forbidden("forbidden", "this action needs the owner role")),
+            _ => Err(ApiError::forbidden(
+                "forbidden",
+                "this action needs the owner role",
+            )),
         }
     }
 
@@ -73,7 +79,10 @@ impl AuthUser {
     pub fn require_user(&self) -> ApiResult<Uuid> {
         match (self.session_id, self.user_id) {
             (Some(_), Some(user)) => Ok(user),
-            _ => Err(ApiError::forbidden("user_session_required", "this route needs a user session, not an API key")),
+            _ => Err(ApiError::forbidden(
+                "user_session_required",
+                "this route needs a user session, not an API key",
+            )),
         }
     }
 }
@@ -82,7 +91,10 @@ impl AuthUser {
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequest for AuthUser {
@@ -100,7 +112,8 @@ impl FromRequest for AuthUser {
         let req = req.clone();
         Box::pin(async move {
             let token = token.ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState not registered")))?;
+            let state = state
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState not registered")))?;
             let user = super::resolve::resolve(&state, &token).await?;
             req.extensions_mut().insert(user.clone());
             Ok(user)

@@ -25,13 +25,18 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     let digest = token_digest(token);
     let (cached, _) = state
         .cache
-        .wrap(Namespace::Session, token_scope(&digest), "principal", || async {
-            let principal = match prefix {
-                SESSION_TOKEN_PREFIX => resolve_session(state, &digest).await?,
-                _ => resolve_api_key(state, &digest).await?,
-            };
-            Ok::<_, ApiError>(principal)
-        })
+        .wrap(
+            Namespace::Session,
+            token_scope(&digest),
+            "principal",
+            || async {
+                let principal = match prefix {
+                    SESSION_TOKEN_PREFIX => resolve_session(state, &digest).await?,
+                    _ => resolve_api_key(state, &digest).await?,
+                };
+                Ok::<_, ApiError>(principal)
+            },
+        )
         .await?;
     // A cached answer outlives nothing: the token's own expiry still holds.
     if cached.expires_at.is_some_and(|at| at <= Utc::now()) {
@@ -58,7 +63,10 @@ fn token_scope(digest: &[u8]) -> Uuid {
 /// Call it after the transaction that revoked or deleted them has committed.
 pub async fn forget_tokens(state: &AppState, digests: &[Vec<u8>]) {
     for digest in digests.iter().filter(|d| d.len() >= 16) {
-        state.cache.invalidate(Namespace::Session, token_scope(digest)).await;
+        state
+            .cache
+            .invalidate(Namespace::Session, token_scope(digest))
+            .await;
     }
 }
 
@@ -84,7 +92,10 @@ async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<Principal
         session_id: Some(session.id),
         api_key_id: None,
     };
-    Ok(Principal { user, expires_at: Some(session.expires_at) })
+    Ok(Principal {
+        user,
+        expires_at: Some(session.expires_at),
+    })
 }
 
 /// How stale `api_keys.last_used_at` may get: recording every request would
@@ -112,5 +123,8 @@ async fn resolve_api_key(state: &AppState, digest: &[u8]) -> ApiResult<Principal
         session_id: None,
         api_key_id: Some(key.id),
     };
-    Ok(Principal { user, expires_at: key.expires_at })
+    Ok(Principal {
+        user,
+        expires_at: key.expires_at,
+    })
 }

@@ -65,14 +65,22 @@ pub async fn test_connection(
     endpoint: Result<catalog::Endpoint, &'static str>,
     timeout: Duration,
 ) -> ApiResult<ConnectionTestResult> {
-    let failed = |message: String| probe::Outcome { success: false, latency_ms: 0, message };
+    let failed = |message: String| probe::Outcome {
+        success: false,
+        latency_ms: 0,
+        message,
+    };
     let outcome = match (api_key, endpoint) {
         (None, _) => failed("the stored credentials cannot be read; save them again".into()),
         (_, Err(reason)) => failed(format!("config.baseUrl {reason}")),
         (Some(key), Ok(endpoint)) => probe::probe(client()?, &endpoint, key, timeout).await,
     };
     use storage::models::integrations::status;
-    let status = if outcome.success { status::ACTIVE } else { status::ERROR };
+    let status = if outcome.success {
+        status::ACTIVE
+    } else {
+        status::ERROR
+    };
     Ok(ConnectionTestResult {
         success: outcome.success,
         status: status.to_owned(),

@@ -2,13 +2,13 @@
 //! admins create, change and delete, each write audited in its transaction.
 //! Creation is bounded by the plan's `max_agents`.
 
-use storage::cache::Namespace;
 use crate::cached::{cached_json, invalidate};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
+use storage::cache::Namespace;
 use storage::models::agents::{self, Agent, AgentUpdate, NewAgent};
 use storage::models::organizations;
 use storage::pagination::Page;
@@ -384,12 +384,19 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let page = query.into_inner().into_request()?;
     let key = format!("list:{}:{}", page.page(), page.limit());
-    cached_json(&state, Namespace::Agent, auth.organization_id, &key, || async {
-        let mut conn = state.db.read().await?;
-        let agents: Page<AgentResponse> =
-            agents::list(&mut conn, auth.organization_id, page).await?.map(AgentResponse::from);
-        Ok(agents)
-    })
+    cached_json(
+        &state,
+        Namespace::Agent,
+        auth.organization_id,
+        &key,
+        || async {
+            let mut conn = state.db.read().await?;
+            let agents: Page<AgentResponse> = agents::list(&mut conn, auth.organization_id, page)
+                .await?
+                .map(AgentResponse::from);
+            Ok(agents)
+        },
+    )
     .await
 }
 
@@ -432,8 +439,20 @@ pub async fn create(
                 Ok((agent, deliveries))
             })
         .await?;
-    invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
-    notify(&state, org_id, "agent.created", agent_data(&agent), &deliveries).await;
+    invalidate(
+        &state,
+        org_id,
+        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
+    )
+    .await;
+    notify(
+        &state,
+        org_id,
+        "agent.created",
+        agent_data(&agent),
+        &deliveries,
+    )
+    .await;
     Ok(HttpResponse::Created().json(AgentResponse::from(agent)))
 }
 
@@ -451,11 +470,19 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    cached_json(&state, Namespace::Agent, auth.organization_id, &format!("id:{id}"), || async {
-        let mut conn = state.db.get().await?;
-        let agent = agents::find(&mut conn, auth.organization_id, id).await.map_err(not_found)?;
-        Ok(AgentResponse::from(agent))
-    })
+    cached_json(
+        &state,
+        Namespace::Agent,
+        auth.organization_id,
+        &format!("id:{id}"),
+        || async {
+            let mut conn = state.db.get().await?;
+            let agent = agents::find(&mut conn, auth.organization_id, id)
+                .await
+                .map_err(not_found)?;
+            Ok(AgentResponse::from(agent))
+        },
+    )
     .await
 }
 
@@ -492,12 +519,30 @@ pub async fn update(
                 changes: changed_fields(&changes),
             };
             audit::record(c, &auth, &meta, event).await?;
-            let deliveries = jobs::publish_event(c, agent.organization_id, "agent.updated", agent_data(&agent)).await?;
+            let deliveries = jobs::publish_event(
+                c,
+                agent.organization_id,
+                "agent.updated",
+                agent_data(&agent),
+            )
+            .await?;
             Ok((agent, deliveries))
         })
         .await?;
-    invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
-    notify(&state, org_id, "agent.updated", agent_data(&agent), &deliveries).await;
+    invalidate(
+        &state,
+        org_id,
+        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
+    )
+    .await;
+    notify(
+        &state,
+        org_id,
+        "agent.updated",
+        agent_data(&agent),
+        &deliveries,
+    )
+    .await;
     Ok(HttpResponse::Ok().json(AgentResponse::from(agent)))
 }
 
@@ -519,22 +564,41 @@ pub async fn delete(
     let id = id.into_inner();
     let org_id = auth.organization_id;
     let mut conn = state.db.get().await?;
-    let deliveries = conn.transaction::<_, ApiError, _>(async move |c| {
-        if !agents::delete(c, auth.organization_id, id).await? {
-            return Err(ApiError::not_found("agent"));
-        }
-        let event = AuditEvent {
-            action: "agent.deleted",
-            entity_type: "agent",
-            entity_id: Some(id),
-            changes: json!({}),
-        };
-        audit::record(c, &auth, &meta, event).await?;
-        Ok(jobs::publish_event(c, auth.organization_id, "agent.deleted", json!({ "id": id })).await?)
-    })
-    .await?;
-    invalidate(&state, org_id, &[Namespace::Agent, Namespace::Kb, Namespace::Analytics]).await;
-    notify(&state, org_id, "agent.deleted", json!({ "id": id }), &deliveries).await;
+    let deliveries = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+            if !agents::delete(c, auth.organization_id, id).await? {
+                return Err(ApiError::not_found("agent"));
+            }
+            let event = AuditEvent {
+                action: "agent.deleted",
+                entity_type: "agent",
+                entity_id: Some(id),
+                changes: json!({}),
+            };
+            audit::record(c, &auth, &meta, event).await?;
+            Ok(jobs::publish_event(
+                c,
+                auth.organization_id,
+                "agent.deleted",
+                json!({ "id": id }),
+            )
+            .await?)
+        })
+        .await?;
+    invalidate(
+        &state,
+        org_id,
+        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
+    )
+    .await;
+    notify(
+        &state,
+        org_id,
+        "agent.deleted",
+        json!({ "id": id }),
+        &deliveries,
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -547,7 +611,10 @@ fn agent_data(agent: &Agent) -> Value {
 /// tell the organization's live clients.
 async fn notify(state: &AppState, org: Uuid, kind: &str, data: Value, deliveries: &[Uuid]) {
     state.jobs.enqueue_webhook_deliveries(deliveries).await;
-    state.events.publish_or_log(&storage::events::Event::new(kind, org, data)).await;
+    state
+        .events
+        .publish_or_log(&storage::events::Event::new(kind, org, data))
+        .await;
 }
 
 /// NotFound names the resource; other errors convert as usual.

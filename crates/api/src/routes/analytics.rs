@@ -2,11 +2,11 @@
 //! closed days from the `analytics_daily` rollup and today live from the
 //! call logs, so a call shows up the moment it is stored. Any role.
 
-use storage::cache::Namespace;
 use crate::cached::cached_json;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
+use storage::cache::Namespace;
 use storage::models::analytics;
 use uuid::Uuid;
 
@@ -107,11 +107,17 @@ pub async fn overview(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<H
     let today = Utc::now().date_naive();
     // Every inbound call and every rollup invalidates this namespace, so
     // "right after an inbound call" holds through the cache too.
-    cached_json(&state, Namespace::Analytics, auth.organization_id, &format!("overview:{today}"), || async {
-        // The primary, not a replica: a replica may lag behind the call.
-        let mut conn = state.db.get().await?;
-        let overview = analytics::overview(&mut conn, auth.organization_id, today).await?;
-        Ok(OverviewResponse::from(overview))
-    })
+    cached_json(
+        &state,
+        Namespace::Analytics,
+        auth.organization_id,
+        &format!("overview:{today}"),
+        || async {
+            // The primary, not a replica: a replica may lag behind the call.
+            let mut conn = state.db.get().await?;
+            let overview = analytics::overview(&mut conn, auth.organization_id, today).await?;
+            Ok(OverviewResponse::from(overview))
+        },
+    )
     .await
 }

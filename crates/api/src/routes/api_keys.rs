@@ -230,25 +230,26 @@ pub async fn revoke_api_key(
     auth.require_admin()?;
     let id = path.into_inner();
     let mut conn = state.db.get().await?;
-    let digest = conn.transaction::<_, ApiError, _>(async move |c| {
-        let revoked = api_keys::revoke(c, auth.organization_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("api key"))?;
-        audit::record(
-            c,
-            &auth,
-            &meta,
-            AuditEvent {
-                action: "api_key.revoked",
-                entity_type: "api_key",
-                entity_id: Some(id),
-                changes: json!({ "name": revoked.name, "prefix": revoked.prefix }),
-            },
-        )
+    let digest = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+            let revoked = api_keys::revoke(c, auth.organization_id, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("api key"))?;
+            audit::record(
+                c,
+                &auth,
+                &meta,
+                AuditEvent {
+                    action: "api_key.revoked",
+                    entity_type: "api_key",
+                    entity_id: Some(id),
+                    changes: json!({ "name": revoked.name, "prefix": revoked.prefix }),
+                },
+            )
+            .await?;
+            Ok(revoked.key_hash)
+        })
         .await?;
-        Ok(revoked.key_hash)
-    })
-    .await?;
     crate::auth::resolve::forget_tokens(&state, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }

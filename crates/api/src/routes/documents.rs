@@ -20,9 +20,9 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::cached::invalidate;
 use crate::error::{ApiError, ApiResult};
-use storage::file_store::sanitize_name;
 use crate::pagination::PageQuery;
 use crate::state::AppState;
+use storage::file_store::sanitize_name;
 
 /// The multipart field that carries the file.
 const FIELD: &str = "document";

@@ -43,7 +43,9 @@ fn up(ok: bool) -> &'static str {
 }
 
 async fn probe(fut: impl std::future::Future<Output = bool>) -> bool {
-    tokio::time::timeout(PROBE_TIMEOUT, fut).await.unwrap_or(false)
+    tokio::time::timeout(PROBE_TIMEOUT, fut)
+        .await
+        .unwrap_or(false)
 }
 
 /// Dependencies and pool figures: 200 healthy or degraded, 503 unhealthy.
@@ -61,7 +63,10 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         status,
         uptime: state.lifecycle.started.elapsed().as_secs(),
         version: env!("CARGO_PKG_VERSION"),
-        connections: Connections { database: up(database), redis: up(redis) },
+        connections: Connections {
+            database: up(database),
+            redis: up(redis),
+        },
         pool: PoolFigures {
             total: stats.total,
             idle: stats.idle,
@@ -71,7 +76,11 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             timeouts: stats.timeouts,
         },
     };
-    if database { HttpResponse::Ok().json(report) } else { HttpResponse::ServiceUnavailable().json(report) }
+    if database {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::ServiceUnavailable().json(report)
+    }
 }
 
 /// 200 while the process runs.
@@ -97,9 +106,8 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     };
     match reason {
         None => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        Some(reason) => {
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "not_ready", "reason": reason }))
-        }
+        Some(reason) => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "status": "not_ready", "reason": reason })),
     }
 }
 

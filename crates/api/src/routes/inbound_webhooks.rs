@@ -328,13 +328,23 @@ pub async fn elevenlabs_post_call(
             let deliveries = if replay {
                 Vec::new()
             } else {
-                jobs::publish_event(c, org, jobs::events::event::CALL_COMPLETED, call_event(&stored)).await?
+                jobs::publish_event(
+                    c,
+                    org,
+                    jobs::events::event::CALL_COMPLETED,
+                    call_event(&stored),
+                )
+                .await?
             };
             Ok((stored, deliveries))
         })
         .await?;
     state.jobs.enqueue_webhook_deliveries(&deliveries).await;
-    let live = storage::events::Event::new(jobs::events::event::CALL_COMPLETED, org, call_event(&stored));
+    let live = storage::events::Event::new(
+        jobs::events::event::CALL_COMPLETED,
+        org,
+        call_event(&stored),
+    );
     state.events.publish_or_log(&live).await;
     tracing::info!(organization.id = %org, call.id = %stored.id, "post-call webhook stored");
     // The overview and cached list totals of this organization miss a call.

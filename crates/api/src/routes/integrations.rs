@@ -305,10 +305,18 @@ pub async fn test(
             .ok_or_else(|| ApiError::not_found("integration"))?
     };
     let credentials = row.credentials(&state.encryption).ok();
-    let endpoint = catalog::integration_endpoint(&row.provider, &row.config, &state.config.elevenlabs_base_url);
+    let endpoint = catalog::integration_endpoint(
+        &row.provider,
+        &row.config,
+        &state.config.elevenlabs_base_url,
+    );
     let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
-    let result =
-        providers::test_connection(credentials.as_ref().map(|c| c.api_key.as_str()), endpoint, timeout).await?;
+    let result = providers::test_connection(
+        credentials.as_ref().map(|c| c.api_key.as_str()),
+        endpoint,
+        timeout,
+    )
+    .await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |c| {
         let error = (!result.success).then_some(result.message.as_str());

@@ -10,12 +10,12 @@ pub mod call_logs;
 pub mod documents;
 pub mod health;
 pub mod inbound_webhooks;
-pub mod knowledge_base;
 pub mod integrations;
+pub mod knowledge_base;
 pub mod providers;
 pub mod realtime;
-pub mod webhooks;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::web;
 

@@ -526,10 +526,18 @@ pub async fn test(
         .decrypt(&row.encrypted_credentials)
         .ok()
         .and_then(|plain| serde_json::from_slice::<Credentials>(&plain).ok());
-    let endpoint = catalog::provider_endpoint(&row.provider_name, &row.config, &state.config.elevenlabs_base_url);
+    let endpoint = catalog::provider_endpoint(
+        &row.provider_name,
+        &row.config,
+        &state.config.elevenlabs_base_url,
+    );
     let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
-    let result =
-        providers::test_connection(credentials.as_ref().map(|c| c.api_key.as_str()), endpoint, timeout).await?;
+    let result = providers::test_connection(
+        credentials.as_ref().map(|c| c.api_key.as_str()),
+        endpoint,
+        timeout,
+    )
+    .await?;
     let mut conn = state.db.get().await?;
     conn.transaction::<_, ApiError, _>(async |c| {
         let error = (!result.success).then_some(result.message.as_str());

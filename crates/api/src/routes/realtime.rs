@@ -40,10 +40,16 @@ pub async fn realtime_sync(
         .or_else(|| query.into_inner().token)
         .ok_or_else(|| ApiError::unauthorized("missing token"))?;
     let auth = resolve(&state, &token).await?;
-    let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ApiError::bad_request("websocket_handshake", e.to_string()))?;
+    let (response, session, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| ApiError::bad_request("websocket_handshake", e.to_string()))?;
     let events = state.events.subscribe(auth.organization_id);
-    actix_web::rt::spawn(pump(session, stream.aggregate_continuations().max_continuation_size(64 * 1024), events));
+    actix_web::rt::spawn(pump(
+        session,
+        stream
+            .aggregate_continuations()
+            .max_continuation_size(64 * 1024),
+        events,
+    ));
     Ok(response)
 }
 

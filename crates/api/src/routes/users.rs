@@ -369,27 +369,28 @@ pub async fn delete_user(
         ));
     }
     let mut conn = state.db.get().await?;
-    let revoked = conn.transaction::<_, ApiError, _>(async move |c| {
-        let target = lock_target(c, &auth, id, |u| u.role == Role::Owner.as_str()).await?;
-        // The delete cascades to the sessions; their digests are needed first
-        // so that cached resolutions of them can be dropped.
-        let revoked = sessions::revoke_all_for_user(c, id).await?;
-        users::delete(c, auth.organization_id, id).await?;
-        audit::record(
-            c,
-            &auth,
-            &meta,
-            AuditEvent {
-                action: "user.deleted",
-                entity_type: "user",
-                entity_id: Some(id),
-                changes: json!({ "email": target.email, "role": target.role }),
-            },
-        )
+    let revoked = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+            let target = lock_target(c, &auth, id, |u| u.role == Role::Owner.as_str()).await?;
+            // The delete cascades to the sessions; their digests are needed first
+            // so that cached resolutions of them can be dropped.
+            let revoked = sessions::revoke_all_for_user(c, id).await?;
+            users::delete(c, auth.organization_id, id).await?;
+            audit::record(
+                c,
+                &auth,
+                &meta,
+                AuditEvent {
+                    action: "user.deleted",
+                    entity_type: "user",
+                    entity_id: Some(id),
+                    changes: json!({ "email": target.email, "role": target.role }),
+                },
+            )
+            .await?;
+            Ok(revoked)
+        })
         .await?;
-        Ok(revoked)
-    })
-    .await?;
     crate::auth::resolve::forget_tokens(&state, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -253,8 +253,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list, create, delete, deliveries, test),
-    components(schemas(WebhookResponse, CreatedWebhook, WebhookPage, CreateWebhook,
-                       DeliveryResponse, DeliveryPage, TestQueued))
+    components(schemas(
+        WebhookResponse,
+        CreatedWebhook,
+        WebhookPage,
+        CreateWebhook,
+        DeliveryResponse,
+        DeliveryPage,
+        TestQueued
+    ))
 )]
 pub struct Doc;
 
@@ -350,7 +357,9 @@ pub async fn deliveries(
     let (org, id) = (auth.organization_id, id.into_inner());
     // Primary: the worker updates attempts while operators watch them.
     let mut conn = state.db.get().await?;
-    webhooks::find(&mut conn, org, id).await.map_err(webhook_not_found)?;
+    webhooks::find(&mut conn, org, id)
+        .await
+        .map_err(webhook_not_found)?;
     let rows = webhook_deliveries::list_for_webhook(&mut conn, org, id, page).await?;
     Ok(HttpResponse::Ok().json(DeliveryPage::from(rows.map(DeliveryResponse::from))))
 }
@@ -369,7 +378,9 @@ pub async fn test(
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let mut conn = state.db.get().await?;
-    let hook = webhooks::find(&mut conn, org, id).await.map_err(webhook_not_found)?;
+    let hook = webhooks::find(&mut conn, org, id)
+        .await
+        .map_err(webhook_not_found)?;
     // The envelope every event carries (see jobs::publish_event).
     let payload = json!({
         "id": Uuid::now_v7(),

@@ -97,7 +97,10 @@ async fn closed_days_come_from_the_rollup_and_today_is_live() {
     assert_eq!(rows, 1);
     // The aggregation job drops the cached overview after each rollup; this
     // test runs the rollup itself, so it does the same.
-    app.state.cache.invalidate(storage::cache::Namespace::Analytics, org).await;
+    app.state
+        .cache
+        .invalidate(storage::cache::Namespace::Analytics, org)
+        .await;
 
     let body: Value = app
         .authed(Method::GET, "/api/analytics/overview", &user)

@@ -357,7 +357,8 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
     // Cache the answers of before the worker ran: the worker must drop them
     // when it writes the chunks, or the searches below would miss.
     let stats = |app: &crate::helpers::TestApp| {
-        app.authed(Method::GET, "/api/knowledge-base/stats", &user).send()
+        app.authed(Method::GET, "/api/knowledge-base/stats", &user)
+            .send()
     };
     let before: Value = stats(&app).await.unwrap().json().await.unwrap();
     assert_eq!(before["totalEntries"], 0);
@@ -404,7 +405,10 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
     }
     worker.join().await.unwrap();
     let after: Value = stats(&app).await.unwrap().json().await.unwrap();
-    assert!(after["totalEntries"].as_i64().unwrap() >= fixtures.len() as i64, "{after}");
+    assert!(
+        after["totalEntries"].as_i64().unwrap() >= fixtures.len() as i64,
+        "{after}"
+    );
 
     for (fixture, id) in &uploaded {
         for phrase in fixture.expected {

@@ -14,7 +14,10 @@ async fn health_reports_real_pool_figures_when_healthy() {
     assert_eq!(body["connections"]["database"], "connected");
     assert_eq!(body["connections"]["redis"], "connected");
     assert_eq!(body["pool"]["max"], 4);
-    assert!(body["pool"]["total"].as_u64().unwrap() >= 1, "the probe opened a connection: {body}");
+    assert!(
+        body["pool"]["total"].as_u64().unwrap() >= 1,
+        "the probe opened a connection: {body}"
+    );
     assert_eq!(
         body["pool"]["total"].as_u64().unwrap(),
         body["pool"]["idle"].as_u64().unwrap() + body["pool"]["active"].as_u64().unwrap()
@@ -51,7 +54,11 @@ async fn unreachable_database_is_unhealthy_and_not_ready() {
 
 #[tokio::test]
 async fn unreachable_redis_is_degraded_not_down() {
-    let app = spawn_app_with(Options { redis_url: Some("redis://127.0.0.1:1".into()), ..Options::default() }).await;
+    let app = spawn_app_with(Options {
+        redis_url: Some("redis://127.0.0.1:1".into()),
+        ..Options::default()
+    })
+    .await;
     let response = app.get("/health").await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();

@@ -25,7 +25,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { redis_url: None, database_url: None, server: ServerConfig::for_tests() }
+        Self {
+            redis_url: None,
+            database_url: None,
+            server: ServerConfig::for_tests(),
+        }
     }
 }
 
@@ -50,8 +54,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let config = ApiConfig {
         database,
         redis: redis_config,
-        encryption: EncryptionConfig { key: EncryptionKey::generate() },
-        log: LogConfig { format: LogFormat::Text },
+        encryption: EncryptionConfig {
+            key: EncryptionKey::generate(),
+        },
+        log: LogConfig {
+            format: LogFormat::Text,
+        },
         server: options.server,
     };
     let app = Application::build(config).await.expect("build the app");
@@ -59,7 +67,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         state,
         db,
         redis,
@@ -72,7 +83,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 }
 
@@ -112,7 +127,10 @@ impl TestApp {
     pub async fn add_user(&self, org: &uuid::Uuid, role: &str, suffix: &str) -> TestUser {
         use storage::models::{sessions, users};
         let mut conn = self.state.db.get().await.unwrap();
-        let email = format!("{role}-{suffix}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{role}-{suffix}-{}@example.com",
+            uuid::Uuid::new_v4().simple()
+        );
         let user = users::insert(
             &mut conn,
             &users::NewUser {
@@ -139,11 +157,23 @@ impl TestApp {
         )
         .await
         .unwrap();
-        TestUser { token, user_id: user.id, organization_id: *org, email }
+        TestUser {
+            token,
+            user_id: user.id,
+            organization_id: *org,
+            email,
+        }
     }
 
-    pub fn authed(&self, method: reqwest::Method, path: &str, user: &TestUser) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(&user.token)
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: &TestUser,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&user.token)
     }
 }
 
@@ -152,7 +182,12 @@ pub const TEST_PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// A new organization through `POST /api/auth/register`, its owner
@@ -175,13 +210,21 @@ impl TestApp {
         TestUser {
             token: body["token"].as_str().unwrap().to_owned(),
             user_id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
-            organization_id: body["organization"]["id"].as_str().unwrap().parse().unwrap(),
+            organization_id: body["organization"]["id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
             email,
         }
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json("/api/auth/login", &serde_json::json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/api/auth/login",
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     /// Gives a user made by `add_user` a real password, so it can log in.
@@ -189,9 +232,15 @@ impl TestApp {
         use diesel::prelude::*;
         use diesel_async::RunQueryDsl;
         use storage::schema::users;
-        let hash = api::password::hash(secrecy::SecretString::from(password.to_owned())).await.unwrap();
+        let hash = api::password::hash(secrecy::SecretString::from(password.to_owned()))
+            .await
+            .unwrap();
         let mut conn = self.state.db.get().await.unwrap();
-        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(&mut conn).await.unwrap();
+        diesel::update(users::table.find(user_id))
+            .set(users::password_hash.eq(hash))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
 
     /// Runs one SQL statement on the test database (to expire a session, or
@@ -237,5 +286,8 @@ impl TestApp {
 
 /// The `token` query parameter of a link from an outbox mail.
 pub fn token_from_link(link: &str) -> String {
-    link.split("token=").nth(1).expect("a token in the link").to_owned()
+    link.split("token=")
+        .nth(1)
+        .expect("a token in the link")
+        .to_owned()
 }

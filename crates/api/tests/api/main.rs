@@ -2,27 +2,26 @@
 //! spawned server with its own database and Redis prefix.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
 #![allow(dead_code)]
 
+mod admin;
 mod agents;
 mod analytics;
-mod cache;
-mod call_logs;
-mod health;
-mod platform;
-mod inbound_webhooks;
-mod seed;
-mod helpers;
 mod api_keys;
 mod audit_logs;
 mod auth;
-mod users;
-mod knowledge_base;
-mod integrations;
-mod providers;
-mod webhooks;
-mod admin;
+mod cache;
+mod call_logs;
 mod documents;
 mod enqueue;
+mod health;
+mod helpers;
+mod inbound_webhooks;
+mod integrations;
+mod knowledge_base;
+mod platform;
+mod providers;
+mod seed;
+mod users;
 mod webhook_deliveries;
+mod webhooks;

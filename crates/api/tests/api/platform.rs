@@ -9,7 +9,9 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::helpers::{Options, spawn_app, spawn_app_with};
 
 async fn next_text(
-    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 ) -> Option<String> {
     let deadline = tokio::time::Duration::from_secs(5);
     loop {
@@ -26,13 +28,26 @@ async fn websocket_pushes_events_of_the_callers_organization_only() {
     let app = spawn_app().await;
     let alice = app.new_org_user("member").await;
     let mallory = app.new_org_user("owner").await;
-    let url = format!("ws://127.0.0.1:{}/ws/realtime-sync?token={}", app.port, alice.token);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("handshake succeeds");
+    let url = format!(
+        "ws://127.0.0.1:{}/ws/realtime-sync?token={}",
+        app.port, alice.token
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("handshake succeeds");
 
     // The subscription is live once the listener has subscribed in Redis;
     // publish until it is heard, then check the payload.
-    let event = Event::new("call.completed", alice.organization_id, serde_json::json!({"callId": "c1"}));
-    let other = Event::new("call.completed", mallory.organization_id, serde_json::json!({"callId": "secret"}));
+    let event = Event::new(
+        "call.completed",
+        alice.organization_id,
+        serde_json::json!({"callId": "c1"}),
+    );
+    let other = Event::new(
+        "call.completed",
+        mallory.organization_id,
+        serde_json::json!({"callId": "secret"}),
+    );
     let mut received = None;
     for _ in 0..50 {
         app.state.events.publish(&other).await.unwrap();
@@ -59,8 +74,13 @@ async fn websocket_pushes_events_of_the_callers_organization_only() {
 #[tokio::test]
 async fn websocket_refuses_a_missing_or_bad_token() {
     let app = spawn_app().await;
-    let url = format!("ws://127.0.0.1:{}/ws/realtime-sync?token=esx_nope", app.port);
-    let err = tokio_tungstenite::connect_async(url).await.expect_err("refused");
+    let url = format!(
+        "ws://127.0.0.1:{}/ws/realtime-sync?token=esx_nope",
+        app.port
+    );
+    let err = tokio_tungstenite::connect_async(url)
+        .await
+        .expect_err("refused");
     match err {
         tokio_tungstenite::tungstenite::Error::Http(response) => assert_eq!(response.status(), 401),
         other => panic!("expected an HTTP 401, got {other:?}"),
@@ -76,29 +96,52 @@ async fn per_token_budget_answers_429_with_retry_after() {
     let app = spawn_app_with(options).await;
     let user = app.new_org_user("member").await;
     for _ in 0..5 {
-        let response = app.authed(Method::GET, "/api/user/profile", &user).send().await.unwrap();
+        let response = app
+            .authed(Method::GET, "/api/user/profile", &user)
+            .send()
+            .await
+            .unwrap();
         assert_ne!(response.status(), 429);
     }
-    let response = app.authed(Method::GET, "/api/user/profile", &user).send().await.unwrap();
+    let response = app
+        .authed(Method::GET, "/api/user/profile", &user)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 429);
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
     // Another token has its own budget.
     let other = app.new_org_user("member").await;
-    let response = app.authed(Method::GET, "/api/user/profile", &other).send().await.unwrap();
+    let response = app
+        .authed(Method::GET, "/api/user/profile", &other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
 async fn per_token_budget_fails_open_without_redis() {
-    let mut options = Options { redis_url: Some("redis://127.0.0.1:1".into()), ..Options::default() };
+    let mut options = Options {
+        redis_url: Some("redis://127.0.0.1:1".into()),
+        ..Options::default()
+    };
     options.server.rate_limit_per_minute = 2;
     let app = spawn_app_with(options).await;
     let user = app.new_org_user("member").await;
     for _ in 0..5 {
-        let response = app.authed(Method::GET, "/api/user/profile", &user).send().await.unwrap();
+        let response = app
+            .authed(Method::GET, "/api/user/profile", &user)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
     }
 }
@@ -143,7 +186,11 @@ async fn openapi_document_lists_the_contract_and_the_viewer_serves() {
         "/api/webhooks",
         "/api/webhooks/elevenlabs/post-call",
     ] {
-        assert!(paths.contains_key(path), "OpenAPI lacks {path}: {:?}", paths.keys().collect::<Vec<_>>());
+        assert!(
+            paths.contains_key(path),
+            "OpenAPI lacks {path}: {:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
     }
     let viewer = app.get("/docs").await;
     assert_eq!(viewer.status(), 200);
@@ -153,7 +200,19 @@ async fn openapi_document_lists_the_contract_and_the_viewer_serves() {
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_is_compressed_on_request() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/api/openapi.json")).header("accept-encoding", "gzip").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert!(response.headers().contains_key("x-request-id"));
-    assert_eq!(response.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    assert_eq!(
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
 }

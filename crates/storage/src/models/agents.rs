@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::agents;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = agents, check_for_backend(diesel::pg::Pg))]
 pub struct Agent {
     pub id: Uuid,
@@ -91,19 +93,34 @@ pub fn list_query(org: Uuid, page: PageRequest) -> agents::BoxedQuery<'static, d
         .into_boxed()
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) -> QueryResult<Page<Agent>> {
-    let rows = list_query(org, page).select(Agent::as_select()).load(conn).await?;
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    page: PageRequest,
+) -> QueryResult<Page<Agent>> {
+    let rows = list_query(org, page)
+        .select(Agent::as_select())
+        .load(conn)
+        .await?;
     let total = count(conn, org).await?;
     Ok(Page::new(rows, total, page))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<i64> {
-    agents::table.filter(agents::organization_id.eq(org)).count().get_result(conn).await
+    agents::table
+        .filter(agents::organization_id.eq(org))
+        .count()
+        .get_result(conn)
+        .await
 }
 
 pub async fn count_active(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<i64> {
     agents::table
-        .filter(agents::organization_id.eq(org).and(agents::is_active.eq(true)))
+        .filter(
+            agents::organization_id
+                .eq(org)
+                .and(agents::is_active.eq(true)),
+        )
         .count()
         .get_result(conn)
         .await
@@ -125,7 +142,11 @@ pub async fn find_by_external_id(
     external_agent_id: &str,
 ) -> QueryResult<Option<Agent>> {
     agents::table
-        .filter(agents::platform.eq(platform).and(agents::external_agent_id.eq(external_agent_id)))
+        .filter(
+            agents::platform
+                .eq(platform)
+                .and(agents::external_agent_id.eq(external_agent_id)),
+        )
         .select(Agent::as_select())
         .first(conn)
         .await
@@ -140,7 +161,12 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewAgent) -> QueryResult
         .await
 }
 
-pub async fn update(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid, changes: &AgentUpdate) -> QueryResult<Agent> {
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+    changes: &AgentUpdate,
+) -> QueryResult<Agent> {
     if changes.is_empty() {
         return find(conn, org, id).await;
     }
@@ -153,8 +179,10 @@ pub async fn update(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid, changes: 
 
 /// Deletes one agent; false when it does not exist in this organization.
 pub async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::delete(agents::table.filter(agents::organization_id.eq(org).and(agents::id.eq(id))))
-        .execute(conn)
-        .await?;
+    let n = diesel::delete(
+        agents::table.filter(agents::organization_id.eq(org).and(agents::id.eq(id))),
+    )
+    .execute(conn)
+    .await?;
     Ok(n == 1)
 }

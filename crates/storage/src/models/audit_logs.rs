@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::audit_logs;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = audit_logs, check_for_backend(diesel::pg::Pg))]
 pub struct AuditLog {
     pub id: Uuid,
@@ -42,7 +44,11 @@ pub struct NewAuditLog {
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewAuditLog) -> QueryResult<()> {
-    diesel::insert_into(audit_logs::table).values(new).execute(conn).await.map(drop)
+    diesel::insert_into(audit_logs::table)
+        .values(new)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Filters of `GET /api/audit-logs`.
@@ -59,7 +65,9 @@ pub async fn list(
     page: PageRequest,
 ) -> QueryResult<Page<AuditLog>> {
     let filtered = || {
-        let mut q = audit_logs::table.filter(audit_logs::organization_id.eq(org)).into_boxed();
+        let mut q = audit_logs::table
+            .filter(audit_logs::organization_id.eq(org))
+            .into_boxed();
         if let Some(t) = &filter.entity_type {
             q = q.filter(audit_logs::entity_type.eq(t.clone()));
         }

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::call_logs;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = call_logs, check_for_backend(diesel::pg::Pg))]
 pub struct CallLog {
     pub id: Uuid,
@@ -72,7 +74,11 @@ pub struct Cursor {
 impl Cursor {
     /// Opaque text form: `"{micros}.{uuid}"` in URL-safe characters.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.started_at.timestamp_micros(), self.id.simple())
+        format!(
+            "{}.{}",
+            self.started_at.timestamp_micros(),
+            self.id.simple()
+        )
     }
 
     pub fn decode(text: &str) -> Option<Self> {
@@ -85,7 +91,9 @@ impl Cursor {
 }
 
 fn filtered(org: Uuid, filter: &CallLogFilter) -> call_logs::BoxedQuery<'static, Pg> {
-    let mut query = call_logs::table.filter(call_logs::organization_id.eq(org)).into_boxed();
+    let mut query = call_logs::table
+        .filter(call_logs::organization_id.eq(org))
+        .into_boxed();
     if let Some(agent) = filter.agent_id {
         query = query.filter(call_logs::agent_id.eq(agent));
     }
@@ -145,19 +153,34 @@ pub async fn page_rows(
     page: PageRequest,
     cursor: Option<Cursor>,
 ) -> QueryResult<Vec<CallLog>> {
-    page_query(org, filter, page, cursor).select(CallLog::as_select()).load(conn).await
+    page_query(org, filter, page, cursor)
+        .select(CallLog::as_select())
+        .load(conn)
+        .await
 }
 
 /// Calls matching `filter`: an index-only scan, but one that grows with the
 /// organization's history (tens of milliseconds at 100k calls).
-pub async fn count(conn: &mut AsyncPgConnection, org: Uuid, filter: &CallLogFilter) -> QueryResult<i64> {
+pub async fn count(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    filter: &CallLogFilter,
+) -> QueryResult<i64> {
     filtered(org, filter).count().get_result(conn).await
 }
 
 /// The page envelope, with `next_cursor` when the page is full.
 pub fn into_page(rows: Vec<CallLog>, total: i64, page: PageRequest) -> Page<CallLog> {
     let next_cursor = (rows.len() as i64 == page.limit())
-        .then(|| rows.last().map(|r| Cursor { started_at: r.started_at, id: r.id }.encode()))
+        .then(|| {
+            rows.last().map(|r| {
+                Cursor {
+                    started_at: r.started_at,
+                    id: r.id,
+                }
+                .encode()
+            })
+        })
         .flatten();
     let mut result = Page::new(rows, total, page);
     result.next_cursor = next_cursor;
@@ -187,7 +210,11 @@ pub async fn upsert(conn: &mut AsyncPgConnection, call: &NewCallLog) -> QueryRes
 
 /// Whether the call of `(organization, conversation id)` is stored already
 /// (a replayed webhook must not announce the call twice).
-pub async fn exists(conn: &mut AsyncPgConnection, org: Uuid, conversation_id: &str) -> QueryResult<bool> {
+pub async fn exists(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    conversation_id: &str,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         call_logs::table
             .filter(call_logs::organization_id.eq(org))
@@ -198,7 +225,10 @@ pub async fn exists(conn: &mut AsyncPgConnection, org: Uuid, conversation_id: &s
 }
 
 /// Batched insert for the seeder; duplicates are skipped.
-pub async fn insert_batch(conn: &mut AsyncPgConnection, calls: &[NewCallLog]) -> QueryResult<usize> {
+pub async fn insert_batch(
+    conn: &mut AsyncPgConnection,
+    calls: &[NewCallLog],
+) -> QueryResult<usize> {
     diesel::insert_into(call_logs::table)
         .values(calls)
         .on_conflict_do_nothing()
@@ -212,7 +242,10 @@ mod tests {
 
     #[test]
     fn cursor_round_trips() {
-        let c = Cursor { started_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(), id: Uuid::new_v4() };
+        let c = Cursor {
+            started_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
+            id: Uuid::new_v4(),
+        };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("garbage"), None);
     }

@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::documents;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = documents, check_for_backend(diesel::pg::Pg))]
 pub struct Document {
     pub id: Uuid,
@@ -71,10 +73,19 @@ pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryRes
 
 /// A document by id alone: for the worker, whose job carries only the id.
 pub async fn find_by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Document>> {
-    documents::table.find(id).select(Document::as_select()).first(conn).await.optional()
+    documents::table
+        .find(id)
+        .select(Document::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) -> QueryResult<Page<Document>> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    page: PageRequest,
+) -> QueryResult<Page<Document>> {
     let rows = documents::table
         .filter(documents::organization_id.eq(org))
         .order((documents::created_at.desc(), documents::id.desc()))
@@ -88,19 +99,29 @@ pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) ->
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<i64> {
-    documents::table.filter(documents::organization_id.eq(org)).count().get_result(conn).await
+    documents::table
+        .filter(documents::organization_id.eq(org))
+        .count()
+        .get_result(conn)
+        .await
 }
 
 /// Documents the sweeper must (re-)enqueue: queued and untouched since
 /// `queued_before`, or processing with a lease that ran out before `now`.
-pub fn stalled_query(now: DateTime<Utc>, queued_before: DateTime<Utc>, limit: i64) -> documents::BoxedQuery<'static, Pg> {
+pub fn stalled_query(
+    now: DateTime<Utc>,
+    queued_before: DateTime<Utc>,
+    limit: i64,
+) -> documents::BoxedQuery<'static, Pg> {
     documents::table
         .filter(documents::status.eq_any([status::QUEUED, status::PROCESSING]))
         .filter(
             documents::status
                 .eq(status::QUEUED)
                 .and(documents::updated_at.lt(queued_before))
-                .or(documents::status.eq(status::PROCESSING).and(documents::lease_until.lt(now))),
+                .or(documents::status
+                    .eq(status::PROCESSING)
+                    .and(documents::lease_until.lt(now))),
         )
         .order(documents::updated_at.asc())
         .limit(limit)
@@ -113,7 +134,10 @@ pub async fn stalled_ids(
     queued_before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Uuid>> {
-    stalled_query(now, queued_before, limit).select(documents::id).load(conn).await
+    stalled_query(now, queued_before, limit)
+        .select(documents::id)
+        .load(conn)
+        .await
 }
 
 /// Takes the row for `lease` if nobody holds a live lease on it and it is not
@@ -130,7 +154,9 @@ pub async fn claim(
             documents::status
                 .eq(status::QUEUED)
                 .or(documents::status.eq(status::PROCESSING).and(
-                    documents::lease_until.is_null().or(documents::lease_until.lt(now)),
+                    documents::lease_until
+                        .is_null()
+                        .or(documents::lease_until.lt(now)),
                 )),
         ),
     )
@@ -165,7 +191,11 @@ pub async fn set_progress(
         .map(drop)
 }
 
-pub async fn mark_completed(conn: &mut AsyncPgConnection, id: Uuid, chunk_count: i32) -> QueryResult<Document> {
+pub async fn mark_completed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    chunk_count: i32,
+) -> QueryResult<Document> {
     diesel::update(documents::table.find(id))
         .set((
             documents::status.eq(status::COMPLETED),
@@ -180,7 +210,11 @@ pub async fn mark_completed(conn: &mut AsyncPgConnection, id: Uuid, chunk_count:
         .await
 }
 
-pub async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, error: &str) -> QueryResult<Document> {
+pub async fn mark_failed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+) -> QueryResult<Document> {
     diesel::update(documents::table.find(id))
         .set((
             documents::status.eq(status::FAILED),
@@ -205,19 +239,29 @@ pub async fn requeue(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool
     Ok(n == 1)
 }
 
-pub async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<Option<Document>> {
-    diesel::delete(documents::table.filter(documents::organization_id.eq(org).and(documents::id.eq(id))))
-        .returning(Document::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Document>> {
+    diesel::delete(
+        documents::table.filter(documents::organization_id.eq(org).and(documents::id.eq(id))),
+    )
+    .returning(Document::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
 }
 
 /// Inside the transaction that finishes a document: locks the row and says
 /// whether this worker still holds the lease it claimed (`lease_until` as
 /// returned by `claim`), so a worker whose lease ran out and was taken over
 /// never writes its result.
-pub async fn lock_if_leased(conn: &mut AsyncPgConnection, id: Uuid, lease_until: DateTime<Utc>) -> QueryResult<bool> {
+pub async fn lock_if_leased(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    lease_until: DateTime<Utc>,
+) -> QueryResult<bool> {
     let found: Option<Uuid> = documents::table
         .filter(documents::id.eq(id))
         .filter(documents::status.eq(status::PROCESSING))
@@ -232,25 +276,41 @@ pub async fn lock_if_leased(conn: &mut AsyncPgConnection, id: Uuid, lease_until:
 
 /// A failed attempt that will be retried at `retry_at`: the lease is held
 /// until then, so neither `claim` nor the sweeper takes the row earlier.
-pub async fn schedule_retry(conn: &mut AsyncPgConnection, id: Uuid, error: &str, retry_at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(documents::table.find(id).filter(documents::status.eq(status::PROCESSING)))
-        .set((documents::lease_until.eq(Some(retry_at)), documents::error_message.eq(Some(error))))
-        .execute(conn)
-        .await
-        .map(drop)
+pub async fn schedule_retry(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        documents::table
+            .find(id)
+            .filter(documents::status.eq(status::PROCESSING)),
+    )
+    .set((
+        documents::lease_until.eq(Some(retry_at)),
+        documents::error_message.eq(Some(error)),
+    ))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Operator retry of a failed document: queued again with a fresh attempt
 /// budget. False when the row is not failed.
 pub async fn reset_for_retry(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::update(documents::table.find(id).filter(documents::status.eq(status::FAILED)))
-        .set((
-            documents::status.eq(status::QUEUED),
-            documents::progress.eq(0),
-            documents::attempts.eq(0),
-            documents::lease_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await?;
+    let n = diesel::update(
+        documents::table
+            .find(id)
+            .filter(documents::status.eq(status::FAILED)),
+    )
+    .set((
+        documents::status.eq(status::QUEUED),
+        documents::progress.eq(0),
+        documents::attempts.eq(0),
+        documents::lease_until.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+    .await?;
     Ok(n == 1)
 }

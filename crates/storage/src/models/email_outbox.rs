@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::schema::email_outbox;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = email_outbox, check_for_backend(diesel::pg::Pg))]
 pub struct OutboxEmail {
     pub id: Uuid,
@@ -49,7 +51,10 @@ pub mod status {
     pub const FAILED: &str = "failed";
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewOutboxEmail) -> QueryResult<OutboxEmail> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewOutboxEmail,
+) -> QueryResult<OutboxEmail> {
     diesel::insert_into(email_outbox::table)
         .values(new)
         .returning(OutboxEmail::as_returning())
@@ -57,8 +62,16 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewOutboxEmail) -> Query
         .await
 }
 
-pub async fn find_by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<OutboxEmail>> {
-    email_outbox::table.find(id).select(OutboxEmail::as_select()).first(conn).await.optional()
+pub async fn find_by_id(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<OutboxEmail>> {
+    email_outbox::table
+        .find(id)
+        .select(OutboxEmail::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Takes a queued mail (or one whose lease expired) for `lease_until`.
@@ -70,9 +83,13 @@ pub async fn claim(
 ) -> QueryResult<Option<OutboxEmail>> {
     diesel::update(
         email_outbox::table.filter(email_outbox::id.eq(id)).filter(
-            email_outbox::status.eq(status::QUEUED).or(email_outbox::status
-                .eq(status::SENDING)
-                .and(email_outbox::lease_until.is_null().or(email_outbox::lease_until.lt(now)))),
+            email_outbox::status
+                .eq(status::QUEUED)
+                .or(email_outbox::status.eq(status::SENDING).and(
+                    email_outbox::lease_until
+                        .is_null()
+                        .or(email_outbox::lease_until.lt(now)),
+                )),
         ),
     )
     .set((
@@ -100,7 +117,9 @@ pub async fn stalled_ids(
             email_outbox::status
                 .eq(status::QUEUED)
                 .and(email_outbox::updated_at.lt(queued_before))
-                .or(email_outbox::status.eq(status::SENDING).and(email_outbox::lease_until.lt(now))),
+                .or(email_outbox::status
+                    .eq(status::SENDING)
+                    .and(email_outbox::lease_until.lt(now))),
         )
         .order(email_outbox::updated_at.asc())
         .limit(limit)
@@ -136,29 +155,48 @@ pub async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, error: &str) ->
 }
 
 /// A failed attempt retried at `retry_at`; the lease is held until then.
-pub async fn schedule_retry(conn: &mut AsyncPgConnection, id: Uuid, error: &str, retry_at: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(email_outbox::table.find(id).filter(email_outbox::status.eq(status::SENDING)))
-        .set((email_outbox::lease_until.eq(Some(retry_at)), email_outbox::last_error.eq(Some(error))))
-        .execute(conn)
-        .await
-        .map(drop)
+pub async fn schedule_retry(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        email_outbox::table
+            .find(id)
+            .filter(email_outbox::status.eq(status::SENDING)),
+    )
+    .set((
+        email_outbox::lease_until.eq(Some(retry_at)),
+        email_outbox::last_error.eq(Some(error)),
+    ))
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Operator retry of a failed mail, with a fresh attempt budget.
 pub async fn reset_for_retry(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::update(email_outbox::table.find(id).filter(email_outbox::status.eq(status::FAILED)))
-        .set((
-            email_outbox::status.eq(status::QUEUED),
-            email_outbox::attempts.eq(0),
-            email_outbox::lease_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await?;
+    let n = diesel::update(
+        email_outbox::table
+            .find(id)
+            .filter(email_outbox::status.eq(status::FAILED)),
+    )
+    .set((
+        email_outbox::status.eq(status::QUEUED),
+        email_outbox::attempts.eq(0),
+        email_outbox::lease_until.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+    .await?;
     Ok(n == 1)
 }
 
 /// Retention: deletes sent and failed mails last touched before `before`.
-pub async fn purge_finished(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn purge_finished(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::delete(
         email_outbox::table
             .filter(email_outbox::status.eq_any([status::SENT, status::FAILED]))

@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::knowledge_base_entries as kb;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = kb, check_for_backend(diesel::pg::Pg))]
 pub struct KnowledgeBaseEntry {
     pub id: Uuid,
@@ -84,7 +86,10 @@ pub struct SearchHit {
 /// The ranked search, public so the EXPLAIN test checks this very SQL.
 /// Ranking runs over the matches, but headlines (the costly part) only for
 /// the rows returned.
-pub fn search_query(org: Uuid, search: &Search) -> BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+pub fn search_query(
+    org: Uuid,
+    search: &Search,
+) -> BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
     diesel::sql_query(
         "SELECT e.id, e.title, e.category, e.tags, e.document_id, m.rank, \
                 ts_headline('english', e.content, m.q, \
@@ -107,11 +112,19 @@ pub fn search_query(org: Uuid, search: &Search) -> BoxedSqlQuery<'static, diesel
     .bind::<BigInt, _>(search.limit)
 }
 
-pub async fn search(conn: &mut AsyncPgConnection, org: Uuid, search: &Search) -> QueryResult<Vec<SearchHit>> {
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    search: &Search,
+) -> QueryResult<Vec<SearchHit>> {
     search_query(org, search).load(conn).await
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) -> QueryResult<Page<KnowledgeBaseEntry>> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    page: PageRequest,
+) -> QueryResult<Page<KnowledgeBaseEntry>> {
     let rows = kb::table
         .filter(kb::organization_id.eq(org))
         .order((kb::created_at.desc(), kb::id.desc()))
@@ -125,11 +138,18 @@ pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) ->
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<i64> {
-    kb::table.filter(kb::organization_id.eq(org)).count().get_result(conn).await
+    kb::table
+        .filter(kb::organization_id.eq(org))
+        .count()
+        .get_result(conn)
+        .await
 }
 
 /// Entries per category, most common first (knowledge-base stats).
-pub async fn count_by_category(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<Vec<(Option<String>, i64)>> {
+pub async fn count_by_category(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+) -> QueryResult<Vec<(Option<String>, i64)>> {
     kb::table
         .filter(kb::organization_id.eq(org))
         .group_by(kb::category)
@@ -139,7 +159,11 @@ pub async fn count_by_category(conn: &mut AsyncPgConnection, org: Uuid) -> Query
         .await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<KnowledgeBaseEntry> {
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+) -> QueryResult<KnowledgeBaseEntry> {
     kb::table
         .filter(kb::organization_id.eq(org).and(kb::id.eq(id)))
         .select(KnowledgeBaseEntry::as_select())
@@ -147,7 +171,10 @@ pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryRes
         .await
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewKnowledgeBaseEntry) -> QueryResult<KnowledgeBaseEntry> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewKnowledgeBaseEntry,
+) -> QueryResult<KnowledgeBaseEntry> {
     diesel::insert_into(kb::table)
         .values(new)
         .returning(KnowledgeBaseEntry::as_returning())
@@ -155,8 +182,14 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewKnowledgeBaseEntry) -
         .await
 }
 
-pub async fn insert_batch(conn: &mut AsyncPgConnection, entries: &[NewKnowledgeBaseEntry]) -> QueryResult<usize> {
-    diesel::insert_into(kb::table).values(entries).execute(conn).await
+pub async fn insert_batch(
+    conn: &mut AsyncPgConnection,
+    entries: &[NewKnowledgeBaseEntry],
+) -> QueryResult<usize> {
+    diesel::insert_into(kb::table)
+        .values(entries)
+        .execute(conn)
+        .await
 }
 
 pub async fn update(
@@ -188,9 +221,15 @@ pub async fn replace_document_chunks(
     document_id: Uuid,
     chunks: &[NewKnowledgeBaseEntry],
 ) -> QueryResult<usize> {
-    diesel::delete(kb::table.filter(kb::organization_id.eq(org).and(kb::document_id.eq(document_id))))
-        .execute(conn)
-        .await?;
+    diesel::delete(
+        kb::table.filter(
+            kb::organization_id
+                .eq(org)
+                .and(kb::document_id.eq(document_id)),
+        ),
+    )
+    .execute(conn)
+    .await?;
     let mut written = 0;
     // Stay well under Postgres' 65,535 bind parameters per statement.
     for batch in chunks.chunks(500) {
@@ -200,7 +239,10 @@ pub async fn replace_document_chunks(
 }
 
 /// When any entry of the organization last changed (knowledge-base stats).
-pub async fn last_updated(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<Option<DateTime<Utc>>> {
+pub async fn last_updated(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+) -> QueryResult<Option<DateTime<Utc>>> {
     kb::table
         .filter(kb::organization_id.eq(org))
         .select(diesel::dsl::max(kb::updated_at))
@@ -217,7 +259,11 @@ pub async fn category_stats(
     kb::table
         .filter(kb::organization_id.eq(org))
         .group_by(kb::category)
-        .select((kb::category, diesel::dsl::count_star(), diesel::dsl::max(kb::updated_at)))
+        .select((
+            kb::category,
+            diesel::dsl::count_star(),
+            diesel::dsl::max(kb::updated_at),
+        ))
         .order((diesel::dsl::count_star().desc(), kb::category.asc()))
         .load(conn)
         .await

@@ -4,18 +4,18 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod api_keys;
 pub mod audit_logs;
 pub mod call_logs;
 pub mod documents;
+pub mod email_outbox;
 pub mod integrations;
+pub mod invitations;
 pub mod knowledge_base;
 pub mod organizations;
+pub mod password_resets;
 pub mod provider_integrations;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
-pub mod email_outbox;
 pub mod webhooks;
-pub mod api_keys;
-pub mod invitations;
-pub mod password_resets;

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use crate::schema::organizations;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
 pub struct Organization {
     pub id: Uuid,
@@ -41,7 +43,10 @@ pub struct OrganizationUpdate {
     pub settings: Option<serde_json::Value>,
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewOrganization) -> QueryResult<Organization> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewOrganization,
+) -> QueryResult<Organization> {
     diesel::insert_into(organizations::table)
         .values(new)
         .returning(Organization::as_returning())
@@ -50,7 +55,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewOrganization) -> Quer
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Organization> {
-    organizations::table.find(id).select(Organization::as_select()).first(conn).await
+    organizations::table
+        .find(id)
+        .select(Organization::as_select())
+        .first(conn)
+        .await
 }
 
 /// Locks the organization row until the transaction ends, so that plan-limit
@@ -64,7 +73,11 @@ pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryRes
         .await
 }
 
-pub async fn update(conn: &mut AsyncPgConnection, id: Uuid, changes: &OrganizationUpdate) -> QueryResult<Organization> {
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &OrganizationUpdate,
+) -> QueryResult<Organization> {
     diesel::update(organizations::table.find(id))
         .set(changes)
         .returning(Organization::as_returning())
@@ -74,5 +87,9 @@ pub async fn update(conn: &mut AsyncPgConnection, id: Uuid, changes: &Organizati
 
 /// Every organization id, for jobs that visit each tenant (aggregation).
 pub async fn all_ids(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Uuid>> {
-    organizations::table.select(organizations::id).order(organizations::id).load(conn).await
+    organizations::table
+        .select(organizations::id)
+        .order(organizations::id)
+        .load(conn)
+        .await
 }

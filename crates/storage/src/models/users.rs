@@ -13,7 +13,9 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 /// A user row. `password_hash` is skipped by serde so it cannot leak into a
 /// response or a cache entry.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
     pub id: Uuid,
@@ -69,7 +71,12 @@ pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryRe
 
 /// A user by id alone: for authentication, which starts from a session.
 pub async fn find_by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).await.optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<User> {
@@ -80,7 +87,11 @@ pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryRes
         .await
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) -> QueryResult<Page<User>> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    page: PageRequest,
+) -> QueryResult<Page<User>> {
     let rows = users::table
         .filter(users::organization_id.eq(org))
         .order((users::created_at.desc(), users::id.desc()))
@@ -94,10 +105,19 @@ pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) ->
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<i64> {
-    users::table.filter(users::organization_id.eq(org)).count().get_result(conn).await
+    users::table
+        .filter(users::organization_id.eq(org))
+        .count()
+        .get_result(conn)
+        .await
 }
 
-pub async fn update(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid, changes: &UserUpdate) -> QueryResult<User> {
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+    changes: &UserUpdate,
+) -> QueryResult<User> {
     diesel::update(users::table.filter(users::organization_id.eq(org).and(users::id.eq(id))))
         .set(changes)
         .returning(User::as_returning())
@@ -106,14 +126,19 @@ pub async fn update(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid, changes: 
 }
 
 pub async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::delete(users::table.filter(users::organization_id.eq(org).and(users::id.eq(id))))
-        .execute(conn)
-        .await?;
+    let n =
+        diesel::delete(users::table.filter(users::organization_id.eq(org).and(users::id.eq(id))))
+            .execute(conn)
+            .await?;
     Ok(n == 1)
 }
 
 /// Users of the organization holding `role` (the last owner is protected).
-pub async fn count_with_role(conn: &mut AsyncPgConnection, org: Uuid, role: &str) -> QueryResult<i64> {
+pub async fn count_with_role(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    role: &str,
+) -> QueryResult<i64> {
     users::table
         .filter(users::organization_id.eq(org))
         .filter(users::role.eq(role))

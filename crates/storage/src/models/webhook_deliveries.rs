@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::webhook_deliveries as deliveries;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = deliveries, check_for_backend(diesel::pg::Pg))]
 pub struct WebhookDelivery {
     pub id: Uuid,
@@ -46,7 +48,10 @@ pub mod status {
     pub const DEAD: &str = "dead";
 }
 
-pub async fn insert_batch(conn: &mut AsyncPgConnection, new: &[NewWebhookDelivery]) -> QueryResult<Vec<WebhookDelivery>> {
+pub async fn insert_batch(
+    conn: &mut AsyncPgConnection,
+    new: &[NewWebhookDelivery],
+) -> QueryResult<Vec<WebhookDelivery>> {
     diesel::insert_into(deliveries::table)
         .values(new)
         .returning(WebhookDelivery::as_returning())
@@ -54,8 +59,16 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, new: &[NewWebhookDeliver
         .await
 }
 
-pub async fn find_by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<WebhookDelivery>> {
-    deliveries::table.find(id).select(WebhookDelivery::as_select()).first(conn).await.optional()
+pub async fn find_by_id(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<WebhookDelivery>> {
+    deliveries::table
+        .find(id)
+        .select(WebhookDelivery::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Deliveries of one endpoint newest first; the caller has checked that the
@@ -86,14 +99,25 @@ pub fn due_query(now: DateTime<Utc>, limit: i64) -> deliveries::BoxedQuery<'stat
     deliveries::table
         .filter(deliveries::status.eq_any([status::PENDING, status::DELIVERING, status::FAILED]))
         .filter(deliveries::next_attempt_at.le(now))
-        .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now)))
+        .filter(
+            deliveries::lease_until
+                .is_null()
+                .or(deliveries::lease_until.lt(now)),
+        )
         .order(deliveries::next_attempt_at.asc())
         .limit(limit)
         .into_boxed()
 }
 
-pub async fn due_ids(conn: &mut AsyncPgConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Uuid>> {
-    due_query(now, limit).select(deliveries::id).load(conn).await
+pub async fn due_ids(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    due_query(now, limit)
+        .select(deliveries::id)
+        .load(conn)
+        .await
 }
 
 /// Takes a due delivery with a lease; `None` when another worker holds it,
@@ -107,8 +131,16 @@ pub async fn claim(
     diesel::update(
         deliveries::table
             .filter(deliveries::id.eq(id))
-            .filter(deliveries::status.eq_any([status::PENDING, status::DELIVERING, status::FAILED]))
-            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
+            .filter(deliveries::status.eq_any([
+                status::PENDING,
+                status::DELIVERING,
+                status::FAILED,
+            ]))
+            .filter(
+                deliveries::lease_until
+                    .is_null()
+                    .or(deliveries::lease_until.lt(now)),
+            ),
     )
     .set((
         deliveries::status.eq(status::DELIVERING),
@@ -132,9 +164,17 @@ pub async fn claim_due(
     diesel::update(
         deliveries::table
             .filter(deliveries::id.eq(id))
-            .filter(deliveries::status.eq_any([status::PENDING, status::DELIVERING, status::FAILED]))
+            .filter(deliveries::status.eq_any([
+                status::PENDING,
+                status::DELIVERING,
+                status::FAILED,
+            ]))
             .filter(deliveries::next_attempt_at.le(now))
-            .filter(deliveries::lease_until.is_null().or(deliveries::lease_until.lt(now))),
+            .filter(
+                deliveries::lease_until
+                    .is_null()
+                    .or(deliveries::lease_until.lt(now)),
+            ),
     )
     .set((
         deliveries::status.eq(status::DELIVERING),
@@ -147,7 +187,11 @@ pub async fn claim_due(
     .optional()
 }
 
-pub async fn mark_succeeded(conn: &mut AsyncPgConnection, id: Uuid, response_status: i32) -> QueryResult<()> {
+pub async fn mark_succeeded(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    response_status: i32,
+) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
             deliveries::status.eq(status::SUCCEEDED),
@@ -183,7 +227,12 @@ pub async fn mark_attempt_failed(
 }
 
 /// Out of attempts, refused, or the endpoint is gone or disabled.
-pub async fn mark_dead(conn: &mut AsyncPgConnection, id: Uuid, response_status: Option<i32>, error: &str) -> QueryResult<()> {
+pub async fn mark_dead(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    response_status: Option<i32>,
+    error: &str,
+) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
             deliveries::status.eq(status::DEAD),
@@ -198,20 +247,27 @@ pub async fn mark_dead(conn: &mut AsyncPgConnection, id: Uuid, response_status: 
 
 /// Operator retry of a dead delivery, due now with a fresh attempt budget.
 pub async fn reset_for_retry(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::update(deliveries::table.find(id).filter(deliveries::status.eq(status::DEAD)))
-        .set((
-            deliveries::status.eq(status::PENDING),
-            deliveries::attempts.eq(0),
-            deliveries::next_attempt_at.eq(Utc::now()),
-            deliveries::lease_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await?;
+    let n = diesel::update(
+        deliveries::table
+            .find(id)
+            .filter(deliveries::status.eq(status::DEAD)),
+    )
+    .set((
+        deliveries::status.eq(status::PENDING),
+        deliveries::attempts.eq(0),
+        deliveries::next_attempt_at.eq(Utc::now()),
+        deliveries::lease_until.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+    .await?;
     Ok(n == 1)
 }
 
 /// Retention: deletes succeeded and dead deliveries last touched before `before`.
-pub async fn purge_finished(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn purge_finished(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::delete(
         deliveries::table
             .filter(deliveries::status.eq_any([status::SUCCEEDED, status::DEAD]))

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::webhooks;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = webhooks, check_for_backend(diesel::pg::Pg))]
 pub struct Webhook {
     pub id: Uuid,
@@ -53,7 +55,11 @@ pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryRes
         .await
 }
 
-pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) -> QueryResult<Page<Webhook>> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    page: PageRequest,
+) -> QueryResult<Page<Webhook>> {
     let rows = webhooks::table
         .filter(webhooks::organization_id.eq(org))
         .order((webhooks::created_at.desc(), webhooks::id.desc()))
@@ -62,19 +68,29 @@ pub async fn list(conn: &mut AsyncPgConnection, org: Uuid, page: PageRequest) ->
         .select(Webhook::as_select())
         .load(conn)
         .await?;
-    let total = webhooks::table.filter(webhooks::organization_id.eq(org)).count().get_result(conn).await?;
+    let total = webhooks::table
+        .filter(webhooks::organization_id.eq(org))
+        .count()
+        .get_result(conn)
+        .await?;
     Ok(Page::new(rows, total, page))
 }
 
 pub async fn delete(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::delete(webhooks::table.filter(webhooks::organization_id.eq(org).and(webhooks::id.eq(id))))
-        .execute(conn)
-        .await?;
+    let n = diesel::delete(
+        webhooks::table.filter(webhooks::organization_id.eq(org).and(webhooks::id.eq(id))),
+    )
+    .execute(conn)
+    .await?;
     Ok(n == 1)
 }
 
 /// Active endpoints of `org` subscribed to `event`: the fan-out of one event.
-pub async fn subscribers(conn: &mut AsyncPgConnection, org: Uuid, event: &str) -> QueryResult<Vec<Webhook>> {
+pub async fn subscribers(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    event: &str,
+) -> QueryResult<Vec<Webhook>> {
     webhooks::table
         .filter(webhooks::organization_id.eq(org))
         .filter(webhooks::is_active.eq(true))
@@ -86,21 +102,36 @@ pub async fn subscribers(conn: &mut AsyncPgConnection, org: Uuid, event: &str) -
 
 /// An endpoint by id alone, for the worker whose job carries only ids.
 pub async fn find_by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Webhook>> {
-    webhooks::table.find(id).select(Webhook::as_select()).first(conn).await.optional()
+    webhooks::table
+        .find(id)
+        .select(Webhook::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Counts a failed delivery; disables the endpoint once `disable_after`
 /// consecutive failures are reached. Returns the updated row.
-pub async fn record_failure(conn: &mut AsyncPgConnection, id: Uuid, disable_after: i32) -> QueryResult<Webhook> {
+pub async fn record_failure(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    disable_after: i32,
+) -> QueryResult<Webhook> {
     let now = Utc::now();
     let row: Webhook = diesel::update(webhooks::table.find(id))
-        .set((webhooks::failure_count.eq(webhooks::failure_count + 1), webhooks::last_failure_at.eq(Some(now))))
+        .set((
+            webhooks::failure_count.eq(webhooks::failure_count + 1),
+            webhooks::last_failure_at.eq(Some(now)),
+        ))
         .returning(Webhook::as_returning())
         .get_result(conn)
         .await?;
     if row.is_active && row.failure_count >= disable_after {
         return diesel::update(webhooks::table.find(id))
-            .set((webhooks::is_active.eq(false), webhooks::disabled_at.eq(Some(now))))
+            .set((
+                webhooks::is_active.eq(false),
+                webhooks::disabled_at.eq(Some(now)),
+            ))
             .returning(Webhook::as_returning())
             .get_result(conn)
             .await;
@@ -110,9 +141,13 @@ pub async fn record_failure(conn: &mut AsyncPgConnection, id: Uuid, disable_afte
 
 /// A successful delivery resets the consecutive-failure count.
 pub async fn record_success(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
-    diesel::update(webhooks::table.find(id).filter(webhooks::failure_count.gt(0)))
-        .set(webhooks::failure_count.eq(0))
-        .execute(conn)
-        .await
-        .map(drop)
+    diesel::update(
+        webhooks::table
+            .find(id)
+            .filter(webhooks::failure_count.gt(0)),
+    )
+    .set(webhooks::failure_count.eq(0))
+    .execute(conn)
+    .await
+    .map(drop)
 }

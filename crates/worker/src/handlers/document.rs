@@ -146,7 +146,9 @@ async fn process(app: &App, doc: &Document) -> Result<usize, Failure> {
                 app.cache.invalidate(ns, org).await;
             }
             let data = json!({"documentId": id, "chunks": count, "pages": total});
-            app.events.publish_or_log(&LiveEvent::new(event::DOCUMENT_PROCESSED, org, data)).await;
+            app.events
+                .publish_or_log(&LiveEvent::new(event::DOCUMENT_PROCESSED, org, data))
+                .await;
             tracing::info!(document.id = %id, chunks = count, pages = total, "document processed");
             Ok(count)
         }
@@ -177,7 +179,9 @@ async fn fail(app: &App, doc: &Document, message: &str) -> JobResult {
     app.queues.enqueue_webhook_deliveries(&ids).await;
     app.cache.invalidate(Namespace::Document, org).await;
     let data = json!({"documentId": id, "error": message});
-    app.events.publish_or_log(&LiveEvent::new(event::DOCUMENT_FAILED, org, data)).await;
+    app.events
+        .publish_or_log(&LiveEvent::new(event::DOCUMENT_FAILED, org, data))
+        .await;
     Err(JobError::Dead(message.to_owned()))
 }
 

@@ -85,17 +85,18 @@ pub async fn forgot_password(
         "{}/reset-password?token={token}",
         state.config.public_app_url.trim_end_matches('/')
     );
-    let mail = conn.transaction::<_, ApiError, _>(async move |c| {
-        password_resets::insert(
-            c,
-            &NewPasswordReset {
-                user_id: user.id,
-                token_hash: token_digest(&token),
-                expires_at,
-            },
-        )
-        .await?;
-        let mail = email_outbox::insert(
+    let mail = conn
+        .transaction::<_, ApiError, _>(async move |c| {
+            password_resets::insert(
+                c,
+                &NewPasswordReset {
+                    user_id: user.id,
+                    token_hash: token_digest(&token),
+                    expires_at,
+                },
+            )
+            .await?;
+            let mail = email_outbox::insert(
             c,
             &NewOutboxEmail {
                 organization_id: Some(user.organization_id),
@@ -105,9 +106,9 @@ pub async fn forgot_password(
             },
         )
         .await?;
-        Ok(mail.id)
-    })
-    .await?;
+            Ok(mail.id)
+        })
+        .await?;
     state.jobs.enqueue_email(mail).await;
     Ok(accepted)
 }
@@ -155,36 +156,36 @@ pub async fn reset_password(
     let mut conn = state.db.get().await?;
     let revoked = conn
         .transaction::<_, ApiError, _>(async move |c| {
-        let now = Utc::now();
-        // Consumed in one statement: a second use of the token finds nothing.
-        let reset = password_resets::consume(c, &digest, now)
-            .await?
-            .ok_or_else(invalid_token)?;
-        let user = users::find_by_id(c, reset.user_id)
-            .await?
-            .ok_or_else(invalid_token)?;
-        let changes = UserUpdate {
-            password_hash: Some(password_hash),
-            ..UserUpdate::default()
-        };
-        let user = users::update(c, user.organization_id, user.id, &changes).await?;
-        let revoked = sessions::revoke_all_for_user(c, user.id).await?;
-        password_resets::invalidate_for_user(c, user.id, now).await?;
-        audit::record(
-            c,
-            &acting_user(&user),
-            &meta,
-            AuditEvent {
-                action: "user.password_reset",
-                entity_type: "user",
-                entity_id: Some(user.id),
-                changes: json!({ "sessionsRevoked": revoked.len() }),
-            },
-        )
+            let now = Utc::now();
+            // Consumed in one statement: a second use of the token finds nothing.
+            let reset = password_resets::consume(c, &digest, now)
+                .await?
+                .ok_or_else(invalid_token)?;
+            let user = users::find_by_id(c, reset.user_id)
+                .await?
+                .ok_or_else(invalid_token)?;
+            let changes = UserUpdate {
+                password_hash: Some(password_hash),
+                ..UserUpdate::default()
+            };
+            let user = users::update(c, user.organization_id, user.id, &changes).await?;
+            let revoked = sessions::revoke_all_for_user(c, user.id).await?;
+            password_resets::invalidate_for_user(c, user.id, now).await?;
+            audit::record(
+                c,
+                &acting_user(&user),
+                &meta,
+                AuditEvent {
+                    action: "user.password_reset",
+                    entity_type: "user",
+                    entity_id: Some(user.id),
+                    changes: json!({ "sessionsRevoked": revoked.len() }),
+                },
+            )
+            .await?;
+            Ok(revoked)
+        })
         .await?;
-        Ok(revoked)
-    })
-    .await?;
     crate::auth::resolve::forget_tokens(&state, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }
