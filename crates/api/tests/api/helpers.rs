@@ -38,7 +38,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
-    storage::telemetry::init(LogFormat::Text, "warn");
+    crate::logs::init();
     let db = TestDatabase::new().await;
     let redis = TestRedis::new();
     let mut database = db.config(4);

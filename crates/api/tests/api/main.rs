@@ -19,6 +19,7 @@ mod helpers;
 mod inbound_webhooks;
 mod integrations;
 mod knowledge_base;
+mod logs;
 mod platform;
 mod providers;
 mod seed;
