@@ -439,12 +439,6 @@ pub async fn create(
                 Ok((agent, deliveries))
             })
         .await?;
-    invalidate(
-        &state,
-        org_id,
-        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
-    )
-    .await;
     notify(
         &state,
         org_id,
@@ -529,12 +523,6 @@ pub async fn update(
             Ok((agent, deliveries))
         })
         .await?;
-    invalidate(
-        &state,
-        org_id,
-        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
-    )
-    .await;
     notify(
         &state,
         org_id,
@@ -585,12 +573,6 @@ pub async fn delete(
             .await?)
         })
         .await?;
-    invalidate(
-        &state,
-        org_id,
-        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
-    )
-    .await;
     notify(
         &state,
         org_id,
@@ -607,9 +589,17 @@ fn agent_data(agent: &Agent) -> Value {
     serde_json::to_value(AgentResponse::from(agent.clone())).unwrap_or_default()
 }
 
-/// After commit: queue the webhook deliveries the transaction inserted and
-/// tell the organization's live clients.
+/// After an agent write commits: drop the cached answers it changes (agents,
+/// and the active-agent counts of knowledge-base stats and analytics), queue
+/// the webhook deliveries the transaction inserted, and tell the
+/// organization's live clients.
 async fn notify(state: &AppState, org: Uuid, kind: &str, data: Value, deliveries: &[Uuid]) {
+    invalidate(
+        state,
+        org,
+        &[Namespace::Agent, Namespace::Kb, Namespace::Analytics],
+    )
+    .await;
     state.jobs.enqueue_webhook_deliveries(deliveries).await;
     state
         .events
