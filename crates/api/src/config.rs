@@ -65,6 +65,10 @@ pub struct ServerConfig {
         default_value = "https://api.elevenlabs.io"
     )]
     pub elevenlabs_base_url: String,
+    /// Let provider connection tests reach private, loopback and link-local
+    /// addresses (a self-hosted model server on the private network).
+    #[arg(long, env = "PROVIDER_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub provider_allow_private: bool,
     /// Timeout of provider connection tests, milliseconds.
     #[arg(long, env = "PROVIDER_TEST_TIMEOUT_MS", default_value_t = 5000)]
     pub provider_test_timeout_ms: u64,
@@ -109,6 +113,8 @@ impl ServerConfig {
             rate_limit_per_minute: 100_000,
             elevenlabs_base_url: "http://127.0.0.1:9".into(),
             provider_test_timeout_ms: 2000,
+            // Tests run their fake providers on 127.0.0.1.
+            provider_allow_private: true,
             public_app_url: "http://localhost:3000".into(),
             trust_proxy_headers: false,
             admin_token: None,

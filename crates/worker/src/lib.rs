@@ -12,7 +12,6 @@ pub mod outcome;
 pub mod retention;
 pub mod runner;
 pub mod scheduler;
-pub mod ssrf;
 pub mod wake;
 
 use std::net::SocketAddr;
@@ -120,7 +119,7 @@ async fn build(config: Config) -> anyhow::Result<App> {
     let redis = RedisPool::connect_lazy(&config.redis).context("REDIS_URL")?;
     let queues = jobs::Queues::new(redis.clone());
     let apalis_conn = connect_redis(&config).await?;
-    let http = ssrf::client(
+    let http = outbound::client(
         Duration::from_millis(config.webhook_timeout_ms),
         config.webhook_allow_private,
     )?;

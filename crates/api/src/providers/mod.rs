@@ -15,20 +15,25 @@ pub const MIN_API_KEY: usize = 8;
 pub const MAX_API_KEY: usize = 4096;
 
 static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+static CLIENT_ALLOWING_PRIVATE: OnceLock<reqwest::Client> = OnceLock::new();
 
 /// The process-wide client (its connection pool is reused across tests of
 /// one provider). Redirects are not followed, so a key is only ever sent to
-/// the configured host.
-pub fn client() -> ApiResult<&'static reqwest::Client> {
-    if let Some(client) = CLIENT.get() {
+/// the configured host; unless `allow_private`, private, loopback and
+/// link-local addresses are refused at connect time (an admin-chosen
+/// `config.baseUrl` must not reach our own network).
+pub fn client(allow_private: bool) -> ApiResult<&'static reqwest::Client> {
+    let cell = if allow_private {
+        &CLIENT_ALLOWING_PRIVATE
+    } else {
+        &CLIENT
+    };
+    if let Some(client) = cell.get() {
         return Ok(client);
     }
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("EchoSenseiX/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(ApiError::internal)?;
-    Ok(CLIENT.get_or_init(|| client))
+    let client =
+        outbound::client(Duration::from_secs(30), allow_private).map_err(ApiError::internal)?;
+    Ok(cell.get_or_init(|| client))
 }
 
 /// Checks an API key from a request body; the reason names no part of it.
@@ -64,6 +69,7 @@ pub async fn test_connection(
     api_key: Option<&str>,
     endpoint: Result<catalog::Endpoint, &'static str>,
     timeout: Duration,
+    allow_private: bool,
 ) -> ApiResult<ConnectionTestResult> {
     let failed = |message: String| probe::Outcome {
         success: false,
@@ -73,7 +79,13 @@ pub async fn test_connection(
     let outcome = match (api_key, endpoint) {
         (None, _) => failed("the stored credentials cannot be read; save them again".into()),
         (_, Err(reason)) => failed(format!("config.baseUrl {reason}")),
-        (Some(key), Ok(endpoint)) => probe::probe(client()?, &endpoint, key, timeout).await,
+        (Some(key), Ok(endpoint)) => {
+            match outbound::check_url(endpoint.url.as_str(), allow_private) {
+                // An IP-literal host never reaches the resolver that guards names.
+                Err(refused) => failed(refused),
+                Ok(_) => probe::probe(client(allow_private)?, &endpoint, key, timeout).await,
+            }
+        }
     };
     use storage::models::integrations::status;
     let status = if outcome.success {

@@ -315,6 +315,7 @@ pub async fn test(
         credentials.as_ref().map(|c| c.api_key.as_str()),
         endpoint,
         timeout,
+        state.config.provider_allow_private,
     )
     .await?;
     let mut conn = state.db.get().await?;

@@ -548,3 +548,34 @@ async fn connection_test_times_out() {
         "{result}"
     );
 }
+
+#[tokio::test]
+async fn connection_test_refuses_private_addresses_unless_allowed() {
+    let base = spawn_provider();
+    let mut server = api::config::ServerConfig::for_tests();
+    server.provider_allow_private = false;
+    let app = spawn_app_with(Options {
+        server,
+        ..Options::default()
+    })
+    .await;
+    let owner = app.new_org_user("owner").await;
+    // The provider answers on 127.0.0.1, and by name through localhost.
+    let by_name = base.replace("127.0.0.1", "localhost");
+    for url in [base.clone(), by_name, "http://169.254.169.254".to_owned()] {
+        let created = create(
+            &app,
+            &owner,
+            provider_body("llm", "openai", GOOD_KEY, json!({"baseUrl": url})),
+        )
+        .await;
+        let path = format!("/api/providers/{}/test", created["id"].as_str().unwrap());
+        let (status, result) = call(app.authed(Method::POST, &path, &owner)).await;
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["success"], false, "{url}: {result}");
+        assert!(
+            result["message"].as_str().unwrap().contains("refused"),
+            "{url}: {result}"
+        );
+    }
+}

@@ -13,7 +13,6 @@ use storage::models::{webhook_deliveries, webhooks};
 use super::after;
 use crate::app::App;
 use crate::outcome::{JobError, JobResult, after_failure};
-use crate::ssrf;
 
 pub const SIGNATURE_HEADER: &str = "X-EchoSenseiX-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-EchoSenseiX-Timestamp";
@@ -50,7 +49,7 @@ pub async fn handle(app: std::sync::Arc<App>, job: WebhookJob) -> JobResult {
 
     let allow_private = app.config.webhook_allow_private;
     let attempt = async {
-        let url = ssrf::check_url(&hook.url, allow_private).map_err(Attempt::Refused)?;
+        let url = outbound::check_url(&hook.url, allow_private).map_err(Attempt::Refused)?;
         let secret = app
             .key
             .decrypt(&hook.encrypted_secret)
@@ -71,7 +70,7 @@ pub async fn handle(app: std::sync::Arc<App>, job: WebhookJob) -> JobResult {
             .send()
             .await
             .map_err(|e| {
-                if ssrf::is_refusal(&e) {
+                if outbound::is_refusal(&e) {
                     Attempt::Refused(format!(
                         "refused: {} resolves only to private addresses",
                         hook.url

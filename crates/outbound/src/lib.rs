@@ -1,4 +1,5 @@
-//! Outbound webhook HTTP client that cannot be pointed at our own network:
+//! Outbound HTTP clients that cannot be pointed at our own network (webhook
+//! deliveries, provider connection tests):
 //! every address a host name resolves to is checked at connect time (a
 //! resolver that drops refused addresses, so a DNS answer that changes
 //! between check and connect does not get through), IP-literal URLs are
@@ -71,14 +72,14 @@ impl Resolve for FilteringResolver {
     }
 }
 
-/// The webhook client: `timeout` per request, no redirects, and unless
+/// A client with `timeout` per request, no redirects, and unless
 /// `allow_private`, no private destinations.
 pub fn client(timeout: Duration, allow_private: bool) -> reqwest::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("EchoSenseiX-Webhooks/", env!("CARGO_PKG_VERSION")));
+        .user_agent(concat!("EchoSenseiX/", env!("CARGO_PKG_VERSION")));
     if !allow_private {
         builder = builder.dns_resolver(Arc::new(FilteringResolver));
     }
