@@ -26,6 +26,9 @@ pub struct HealthReport {
 struct Connections {
     database: &'static str,
     redis: &'static str,
+    /// The job queues (apalis-redis) live in the same Redis: while it is
+    /// down, enqueues are skipped and the worker's sweeper catches up later.
+    queue: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -66,6 +69,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         connections: Connections {
             database: up(database),
             redis: up(redis),
+            queue: up(redis),
         },
         pool: PoolFigures {
             total: stats.total,

@@ -13,6 +13,7 @@ async fn health_reports_real_pool_figures_when_healthy() {
     assert_eq!(body["status"], "healthy");
     assert_eq!(body["connections"]["database"], "connected");
     assert_eq!(body["connections"]["redis"], "connected");
+    assert_eq!(body["connections"]["queue"], "connected");
     assert_eq!(body["pool"]["max"], 4);
     assert!(
         body["pool"]["total"].as_u64().unwrap() >= 1,
