@@ -4,6 +4,7 @@
 //! `X-EchoSenseiX-Timestamp: <unix seconds>`.
 
 use chrono::Utc;
+use diesel_async::AsyncConnection;
 use hmac::{Hmac, Mac};
 use jobs::{Queue, WebhookJob};
 use serde_json::json;
@@ -96,8 +97,14 @@ pub async fn handle(app: std::sync::Arc<App>, job: WebhookJob) -> JobResult {
     let mut conn = app.db.get().await?;
     match attempt {
         Ok(status) => {
-            webhook_deliveries::mark_succeeded(&mut conn, id, status).await?;
-            webhooks::record_success(&mut conn, hook.id).await?;
+            // One transaction: whoever sees the delivery succeeded also sees
+            // the endpoint's failure streak reset.
+            let hook_id = hook.id;
+            conn.transaction::<_, diesel::result::Error, _>(async move |c| {
+                webhook_deliveries::mark_succeeded(c, id, status).await?;
+                webhooks::record_success(c, hook_id).await
+            })
+            .await?;
             tracing::info!(delivery.id = %id, webhook.id = %hook.id, status, "webhook delivered");
             Ok(json!({"status": status}))
         }
