@@ -226,19 +226,6 @@ pub async fn mark_failed(
         .await
 }
 
-/// Puts a failed document back in the queue (operator retry).
-pub async fn requeue(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
-    let n = diesel::update(documents::table.find(id))
-        .set((
-            documents::status.eq(status::QUEUED),
-            documents::progress.eq(0),
-            documents::lease_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(n == 1)
-}
-
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     org: Uuid,

@@ -145,20 +145,6 @@ pub async fn count(conn: &mut AsyncPgConnection, org: Uuid) -> QueryResult<i64> 
         .await
 }
 
-/// Entries per category, most common first (knowledge-base stats).
-pub async fn count_by_category(
-    conn: &mut AsyncPgConnection,
-    org: Uuid,
-) -> QueryResult<Vec<(Option<String>, i64)>> {
-    kb::table
-        .filter(kb::organization_id.eq(org))
-        .group_by(kb::category)
-        .select((kb::category, diesel::dsl::count_star()))
-        .order(diesel::dsl::count_star().desc())
-        .load(conn)
-        .await
-}
-
 pub async fn find(
     conn: &mut AsyncPgConnection,
     org: Uuid,

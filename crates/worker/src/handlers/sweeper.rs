@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use jobs::{DocumentJob, EmailJob, Queue, SweepJob, WebhookJob};
 use serde_json::json;
-use storage::models::{documents, email_outbox, webhook_deliveries};
+use storage::models::{documents, email_outbox, sessions, webhook_deliveries};
 
 use crate::app::App;
 use crate::outcome::JobResult;
@@ -96,10 +96,14 @@ pub async fn handle(app: std::sync::Arc<App>, job: SweepJob) -> JobResult {
     let mut conn = app.db.get().await?;
     let purged_mails = email_outbox::purge_finished(&mut conn, rows_before).await?;
     let purged_deliveries = webhook_deliveries::purge_finished(&mut conn, rows_before).await?;
+    // Sessions are refused once expired; keeping them the same retention
+    // window leaves the audit trail of recent logins and bounds the table.
+    let purged_sessions = sessions::purge_expired(&mut conn, rows_before).await?;
     Ok(json!({
         "requeued": requeued,
         "purgedJobs": purged_jobs,
         "purgedEmails": purged_mails,
         "purgedDeliveries": purged_deliveries,
+        "purgedSessions": purged_sessions,
     }))
 }
