@@ -74,6 +74,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 struct Name {
     #[diesel(sql_type = Text)]
     datname: String,
+    /// When the database was created (its directory's PG_VERSION file), in Unix seconds.
+    #[diesel(sql_type = BigInt)]
+    created: i64,
 }
 
 async fn admin() -> AsyncPgConnection {
@@ -92,7 +95,10 @@ async fn ensure_template(conn: &mut AsyncPgConnection) -> String {
         .await
         .unwrap();
     let existing: Vec<Name> =
-        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'esx\\_%'")
+        diesel::sql_query(
+            "SELECT datname, extract(epoch FROM (pg_stat_file('base/' || oid || '/PG_VERSION')).modification)::int8 AS created \
+             FROM pg_database WHERE datname LIKE 'esx\\_%'",
+        )
             .load(conn)
             .await
             .unwrap();
@@ -130,7 +136,9 @@ async fn ensure_template(conn: &mut AsyncPgConnection) -> String {
     template
 }
 
-/// Drops test databases of crashed runs and templates of older migrations.
+/// Drops test databases of crashed runs and templates of older migrations. An old
+/// template is kept for a while: checkouts with other migration sets (branches tested
+/// side by side on one server) may still be cloning it.
 async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], template: &str) {
     let now = now_secs();
     for name in existing {
@@ -140,7 +148,9 @@ async fn sweep(conn: &mut AsyncPgConnection, existing: &[Name], template: &str) 
             .and_then(|rest| rest.split('_').next())
             .and_then(|secs| secs.parse::<u64>().ok())
             .is_some_and(|created| now.saturating_sub(created) > STALE_AFTER_SECS);
-        let old_template = name.datname.starts_with(TEMPLATE_PREFIX) && name.datname != template;
+        let old_template = name.datname.starts_with(TEMPLATE_PREFIX)
+            && name.datname != template
+            && now.saturating_sub(u64::try_from(name.created).unwrap_or(0)) > STALE_AFTER_SECS;
         if old_template {
             let _ = diesel::sql_query(format!(
                 "ALTER DATABASE {} WITH IS_TEMPLATE false",
