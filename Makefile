@@ -26,7 +26,7 @@ export CARGO_TARGET_DIR
 endif
 
 .PHONY: help dev services test migrate seed load-test load-test-k6 load-test-artillery \
-	bench fmt fmt-check lint build release compose-check
+	bench fmt fmt-check lint build release compose-check check-deploy cluster cluster-stop
 
 help: ## List the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -47,6 +47,16 @@ test: ## Run the whole test suite against real Postgres and Redis
 		echo "+ $(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS) (cargo-nextest not installed)"; \
 		$(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS); \
 	fi
+	@scripts/check-deploy.sh
+
+check-deploy: ## Validate deploy/kubernetes offline (schemas, env vars the binaries read, KEDA refs)
+	@scripts/check-deploy.sh
+
+cluster: ## nginx + 2 API instances + 2 workers on this machine, no Docker (cluster-stop ends it)
+	@scripts/cluster.sh start $(ARGS)
+
+cluster-stop: ## Stop what `make cluster` started
+	@scripts/cluster.sh stop
 
 migrate: ## Apply pending database migrations
 	$(CARGO) run -p $(API_PKG) -- migrate $(ARGS)
