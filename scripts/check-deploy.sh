@@ -4,7 +4,8 @@
 #   2. validates each against the Kubernetes OpenAPI schemas (kubernetes-validate
 #      --strict, installed from PyPI with pip when missing),
 #   3. checks that every environment variable set is one the binaries read (from their
-#      --help) and that the KEDA objects point at real Deployments and queues.
+#      --help) and that the KEDA objects point at real Deployments and queues,
+#   4. checks that docker/nginx.conf is the rendering of docker/nginx.conf.in.
 # Needs kubectl (with its built-in kustomize; installed with apt when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ cargo build --quiet -p echosenseix-api -p echosenseix-worker
 "$TARGET/debug/echosenseix-worker" --help >"$OUT/worker-help.txt"
 
 status=0
+# docker/nginx.conf must be the rendering of its template (make cluster renders the same one).
+scripts/nginx-conf.sh check || status=1
 for dir in "$K8S/base" "$K8S"/overlays/*/; do
     dir=${dir%/}
     name=$(echo "$dir" | tr '/' '-')

@@ -126,6 +126,9 @@ fn cors(origins: &[String]) -> Cors {
     }
 }
 
+/// Idle time before the API closes a keep-alive connection (see `run`).
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
+
 fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow::Result<Server> {
     crate::metrics::handle();
     let data = web::Data::new(state);
@@ -162,6 +165,12 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
             .wrap(TracingLogger::<crate::request_span::QuietRootSpan>::new())
     })
     .workers(workers)
+    // Longer than the idle timeout of what sits in front (nginx's upstream
+    // keepalive_timeout 60 s, cloud load balancers 60 s), so the proxy always
+    // closes an idle connection first: actix's default 5 s lets a proxy send a
+    // request down a connection the API is closing, a 502 that nginx does not
+    // retry for POST.
+    .keep_alive(KEEP_ALIVE)
     .disable_signals()
     .shutdown_timeout(30)
     .listen(listener)?
