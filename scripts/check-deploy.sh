@@ -5,7 +5,8 @@
 #      --strict, installed from PyPI with pip when missing),
 #   3. checks that every environment variable set is one the binaries read (from their
 #      --help) and that the KEDA objects point at real Deployments and queues,
-#   4. checks that docker/nginx.conf is the rendering of docker/nginx.conf.in.
+#   4. checks that docker/nginx.conf is the rendering of docker/nginx.conf.in,
+#   5. checks that docs/OPERATIONS.md and .env.example name every setting the binaries read.
 # Needs kubectl (with its built-in kustomize; installed with apt when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +27,11 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
 fi
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install --quiet pyyaml
 
-# The binaries' own list of settings.
-cargo build --quiet -p echosenseix-api -p echosenseix-worker
+# The binaries' own list of settings. `make test` has just built them (with the test
+# run's features) and says so with CHECK_DEPLOY_BUILD=0, saving a second build.
+if [ "${CHECK_DEPLOY_BUILD:-1}" != 0 ]; then
+    cargo build --quiet -p echosenseix-api -p echosenseix-worker
+fi
 { "$TARGET/debug/echosenseix-api" serve --help; "$TARGET/debug/echosenseix-api" migrate --help; } >"$OUT/api-help.txt"
 "$TARGET/debug/echosenseix-worker" --help >"$OUT/worker-help.txt"
 
@@ -45,6 +49,15 @@ for dir in "$K8S/base" "$K8S"/overlays/*/; do
     fi
     python3 "$K8S/check/check_manifests.py" "$OUT/$name.yaml" "$OUT/api-help.txt" \
         "$OUT/worker-help.txt" "$K8S/secrets.example.env" || status=1
+done
+# Every setting a binary reads is documented (docs/OPERATIONS.md) and in .env.example.
+for var in $(cat "$OUT/api-help.txt" "$OUT/worker-help.txt" | grep -o '\[env: [A-Z0-9_]*' | cut -c7- | sort -u); do
+    for doc in docs/OPERATIONS.md .env.example; do
+        if ! grep -qw "$var" "$doc"; then
+            say "FAIL $var (read by the binaries, see their --help) is missing from $doc"
+            status=1
+        fi
+    done
 done
 [ "$status" = 0 ] && say "ok"
 exit "$status"

@@ -1,6 +1,7 @@
-//! The HTTP mode: logs every virtual user in, then runs the request mix
-//! closed-loop (each user back to back, with an optional think time) or
-//! open-loop at a fixed arrival rate, and collects per-endpoint stats.
+//! The HTTP mode: logs every virtual user in as its own seeded account, then
+//! runs the scenarios of the mix closed-loop (each user back to back, with an
+//! optional think time) or open-loop at a fixed arrival rate of scenarios, and
+//! collects per-step stats.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,9 +26,10 @@ pub struct HttpConfig {
     pub think_time: Duration,
     /// Open loop: requests per second across all users.
     pub rate: Option<f64>,
-    /// Accounts the users log in as, round-robin.
+    /// Accounts the users log in as, round-robin (empty: the mix's seeded users).
     pub emails: Vec<String>,
     pub password: String,
+    pub mix: Mix,
     pub timeout: Duration,
     /// Seconds between progress lines on stderr; 0 prints none.
     pub progress_every: Duration,
@@ -103,24 +105,27 @@ pub async fn login_all(
     client: &Client,
     cfg: &HttpConfig,
     count: usize,
-) -> anyhow::Result<Vec<String>> {
-    if cfg.emails.is_empty() {
-        bail!("no login e-mail given");
-    }
+) -> anyhow::Result<Vec<(String, String)>> {
     stream::iter(0..count)
-        .map(|i| {
-            login(
-                client,
-                &cfg.base_url,
-                &cfg.emails[i % cfg.emails.len()],
-                &cfg.password,
-            )
+        .map(|i| async move {
+            let email = user_email(cfg, i);
+            let token = login(client, &cfg.base_url, &email, &cfg.password).await?;
+            Ok::<_, anyhow::Error>((email, token))
         })
         .buffered(8)
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect()
+}
+
+/// The account of virtual user `i`: `--emails` round-robin, else its own seeded user.
+pub fn user_email(cfg: &HttpConfig, i: usize) -> String {
+    if cfg.emails.is_empty() {
+        cfg.mix.email_of(i)
+    } else {
+        cfg.emails[i % cfg.emails.len()].clone()
+    }
 }
 
 /// When the k-th request of an open-loop run is due, in seconds from the
@@ -144,14 +149,16 @@ struct Shared {
 }
 
 pub async fn run(cfg: &HttpConfig) -> anyhow::Result<HttpRun> {
-    let mix = Mix::standard();
+    let mix = cfg.mix.clone();
+    eprintln!("scenarios (weight): {}", mix.summary());
     let client = client(cfg.users.max(1), cfg.timeout)?;
     let began = std::time::Instant::now();
     let tokens = login_all(&client, cfg, cfg.users).await?;
+    let accounts = if cfg.emails.is_empty() { mix.file.users.count } else { cfg.emails.len() };
     eprintln!(
         "logged in {} users as {} account(s) in {:.1} s",
         tokens.len(),
-        cfg.emails.len().min(cfg.users),
+        accounts.min(cfg.users),
         began.elapsed().as_secs_f64()
     );
 
@@ -160,20 +167,21 @@ pub async fn run(cfg: &HttpConfig) -> anyhow::Result<HttpRun> {
     let deadline = start + cfg.duration;
     let ticker = progress(shared.clone(), start, cfg.progress_every);
     let mut users = Vec::with_capacity(tokens.len());
-    for (i, token) in tokens.into_iter().enumerate() {
+    for (i, (email, token)) in tokens.into_iter().enumerate() {
         let user = User {
+            email,
             client: client.clone(),
             cfg: cfg.clone(),
             mix: mix.clone(),
             token,
             shared: shared.clone(),
-            stats: RunStats::new(mix.endpoints().map(|e| e.name()))?,
+            stats: RunStats::new(mix.names())?,
             rng: StdRng::from_entropy(),
         };
         let ramp_at = start + cfg.ramp_up.mul_f64(i as f64 / cfg.users as f64);
         users.push(tokio::spawn(user.run(start, ramp_at, deadline)));
     }
-    let mut stats = RunStats::new(mix.endpoints().map(|e| e.name()))?;
+    let mut stats = RunStats::new(mix.names())?;
     for user in users {
         stats.merge(&user.await.context("a virtual user panicked")?)?;
     }
@@ -183,6 +191,7 @@ pub async fn run(cfg: &HttpConfig) -> anyhow::Result<HttpRun> {
 }
 
 struct User {
+    email: String,
     client: Client,
     cfg: HttpConfig,
     mix: Mix,
@@ -222,30 +231,40 @@ impl User {
         self.stats
     }
 
+    /// One scenario, its steps in order. Open loop: the first step's latency
+    /// counts from when the scenario was due, the others from when they were sent.
     async fn one(&mut self, measured_from: Instant) {
-        let (slot, endpoint) = self.mix.pick(&mut self.rng);
-        let request = endpoint.request(&mut self.rng);
-        let outcome = send(&self.client, &self.cfg.base_url, &self.token, &request).await;
-        let latency = measured_from.elapsed();
-        self.shared.requests.fetch_add(1, Ordering::Relaxed);
-        if outcome.failure.is_some() {
-            self.shared.errors.fetch_add(1, Ordering::Relaxed);
+        let scenario = self.mix.pick(&mut self.rng);
+        let mut from = measured_from;
+        for (slot, request) in self.mix.requests(scenario, &self.email, &mut self.rng) {
+            let (outcome, token) = send(&self.client, &self.cfg.base_url, &self.token, &request).await;
+            let latency = from.elapsed();
+            self.shared.requests.fetch_add(1, Ordering::Relaxed);
+            if outcome.failure.is_some() {
+                self.shared.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(token) = token {
+                self.token = token;
+            }
+            self.stats.endpoints[slot].1.record(latency, &outcome);
+            from = Instant::now();
         }
-        self.stats.endpoints[slot].1.record(latency, &outcome);
     }
 }
 
-/// Sends one request and reads the whole body (so the connection goes back to the pool).
-pub async fn send(client: &Client, base: &str, token: &str, r: &Request) -> Outcome {
-    let mut builder = client
-        .request(r.method.clone(), format!("{base}{}", r.path))
-        .bearer_auth(token);
+/// Sends one request and reads the whole body (so the connection goes back to
+/// the pool); a capturing step also returns the answer's token.
+pub async fn send(client: &Client, base: &str, token: &str, r: &Request) -> (Outcome, Option<String>) {
+    let mut builder = client.request(r.method.clone(), format!("{base}{}", r.path));
+    if r.auth {
+        builder = builder.bearer_auth(token);
+    }
     if let Some(body) = &r.body {
         builder = builder.json(body);
     }
     let resp = match builder.send().await {
         Ok(resp) => resp,
-        Err(e) => return transport_failure(&e),
+        Err(e) => return (transport_failure(&e), None),
     };
     let status = resp.status();
     let cache = resp
@@ -253,14 +272,20 @@ pub async fn send(client: &Client, base: &str, token: &str, r: &Request) -> Outc
         .get("x-cache")
         .and_then(|v| v.to_str().ok())
         .and_then(CacheStatus::from_header);
-    if let Err(e) = resp.bytes().await {
-        return transport_failure(&e);
-    }
-    let ok = status.is_success() || status.is_redirection();
-    Outcome {
+    let body = match resp.bytes().await {
+        Ok(body) => body,
+        Err(e) => return (transport_failure(&e), None),
+    };
+    let ok = r.expect.contains(&status.as_u16());
+    let token = (ok && r.capture_token)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten()
+        .and_then(|v| v["token"].as_str().map(str::to_owned));
+    let outcome = Outcome {
         failure: (!ok).then(|| format!("HTTP {}", status.as_u16())),
         cache,
-    }
+    };
+    (outcome, token)
 }
 
 fn transport_failure(e: &reqwest::Error) -> Outcome {

@@ -17,14 +17,15 @@ use crate::report::{HttpReport, Thresholds};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Mode {
-    /// The request mix of load-tests/k6/load-test.js
+    /// The scenarios of load-tests/mix.json (as the k6 and Artillery scripts run them)
     Http,
     /// Many /ws/realtime-sync connections held open
     Ws,
 }
 
-/// Load driver for the EchoSenseiX API: the k6 request mix (http mode) or a
-/// WebSocket connection soak (ws mode). Exits 1 when the success bar is missed.
+/// Load driver for the EchoSenseiX API: the guide's scenarios of load-tests/mix.json
+/// (http mode) or a WebSocket connection soak (ws mode). Exits 1 when the success
+/// bar is missed.
 #[derive(Debug, Parser)]
 #[command(name = "echosenseix-loadtest", version)]
 struct Cli {
@@ -33,19 +34,19 @@ struct Cli {
     /// The API (or the load balancer in front of it).
     #[arg(long, env = "BASE_URL", default_value = "http://localhost:5000")]
     base_url: String,
-    /// Account to log in as.
-    #[arg(long, env = "LOGIN_EMAIL", default_value = "test1@example.com")]
-    email: String,
+    /// The mix definition (default: load-tests/mix.json as built in).
+    #[arg(long)]
+    mix: Option<std::path::PathBuf>,
+    /// One account for every user (default: each user its own seeded account,
+    /// mix.json's users.email; ws mode: the first of them).
+    #[arg(long, env = "LOGIN_EMAIL")]
+    email: Option<String>,
     /// Several accounts, comma separated, shared round-robin (overrides --email).
     #[arg(long, value_delimiter = ',')]
     emails: Vec<String>,
-    #[arg(
-        long,
-        env = "LOGIN_PASSWORD",
-        default_value = "password123",
-        hide_env_values = true
-    )]
-    password: String,
+    /// Password of the accounts (default: mix.json's users.password).
+    #[arg(long, env = "LOGIN_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
     /// How long to run (http: including the ramp-up; ws: holding after the last connect).
     /// Units: ms, s, m, h; a bare number is seconds.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
@@ -82,15 +83,16 @@ struct Cli {
     #[arg(long, default_value = "10s", value_parser = parse_duration, help_heading = "WebSocket mode")]
     connect_timeout: Duration,
 
-    /// Bar: overall p95 latency in ms must stay below this.
-    #[arg(long, default_value_t = 200.0, help_heading = "Success bar")]
-    p95_ms: f64,
-    /// Bar: overall p99 latency in ms must stay below this.
-    #[arg(long, default_value_t = 500.0, help_heading = "Success bar")]
-    p99_ms: f64,
-    /// Bar: share of failed requests (ws: of connections lost), as a fraction (0.01 = 1 %).
-    #[arg(long, default_value_t = 0.01, help_heading = "Success bar")]
-    max_error_rate: f64,
+    /// Bar: overall p95 latency in ms must stay below this (default: mix.json, 200).
+    #[arg(long, help_heading = "Success bar")]
+    p95_ms: Option<f64>,
+    /// Bar: overall p99 latency in ms must stay below this (default: mix.json, 500).
+    #[arg(long, help_heading = "Success bar")]
+    p99_ms: Option<f64>,
+    /// Bar: share of failed requests (ws: of connections lost), as a fraction
+    /// (default: mix.json, 0.01 = 1 %).
+    #[arg(long, help_heading = "Success bar")]
+    max_error_rate: Option<f64>,
 
     /// Also write the figures as JSON to this file.
     #[arg(long)]
@@ -138,15 +140,18 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let base_url = cli.base_url.trim_end_matches('/').to_owned();
-    let emails = if cli.emails.is_empty() {
-        vec![cli.email.clone()]
+    let mix = mix::Mix::load(cli.mix.as_deref())?;
+    let emails: Vec<String> = if cli.emails.is_empty() {
+        cli.email.iter().cloned().collect()
     } else {
         cli.emails.iter().map(|e| e.trim().to_owned()).collect()
     };
+    let password = cli.password.clone().unwrap_or_else(|| mix.file.users.password.clone());
+    let bar = mix.file.thresholds;
     let thresholds = Thresholds {
-        p95_ms: cli.p95_ms,
-        p99_ms: cli.p99_ms,
-        max_error_rate: cli.max_error_rate,
+        p95_ms: cli.p95_ms.unwrap_or(bar.p95_ms),
+        p99_ms: cli.p99_ms.unwrap_or(bar.p99_ms),
+        max_error_rate: cli.max_error_rate.unwrap_or(bar.max_error_rate),
     };
     eprintln!("{}", ws_mode::raise_nofile_limit());
 
@@ -170,7 +175,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                 think_time: cli.think_time,
                 rate: cli.rate,
                 emails,
-                password: cli.password.clone(),
+                password,
+                mix,
                 timeout: cli.timeout,
                 progress_every: cli.progress,
             };
@@ -194,8 +200,8 @@ async fn main() -> anyhow::Result<ExitCode> {
                 connect_rate: cli.connect_rate,
                 duration: cli.duration,
                 source_ips: cli.source_ips,
-                emails,
-                password: cli.password.clone(),
+                emails: if emails.is_empty() { vec![mix.email_of(0)] } else { emails },
+                password,
                 connect_timeout: cli.connect_timeout,
                 progress_every: cli.progress,
             };
@@ -255,7 +261,8 @@ mod tests {
         assert_eq!(cli.users, 4);
         assert_eq!(cli.emails, ["a@x.io", "b@x.io"]);
         assert_eq!(cli.rate, Some(100.0));
-        assert_eq!(cli.p95_ms, 150.0);
+        assert_eq!(cli.p95_ms, Some(150.0));
+        assert_eq!(cli.p99_ms, None);
         let ws = Cli::try_parse_from([
             "echosenseix-loadtest",
             "--mode",

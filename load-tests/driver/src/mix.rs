@@ -1,38 +1,69 @@
-//! The request mix: the endpoints of the k6 script with their weights, the
-//! weighted pick, and the request (method, path, body) each pick sends.
+//! The request mix, read from `load-tests/mix.json`: the one definition of the
+//! guide's scenarios that the k6 script and the Artillery config read too. A
+//! pick is a scenario by weight; its steps become requests in order.
 
+use std::path::Path;
+
+use anyhow::{Context, bail};
 use rand::Rng;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 
-/// Terms a support agent or a caller would really search the knowledge base for.
-pub const SEARCH_TERMS: &[&str] = &[
-    "pricing",
-    "refund policy",
-    "opening hours",
-    "how do I reset my password",
-    "integration setup",
-    "call transfer",
-    "voice settings",
-    "billing",
-    "cancel subscription",
-    "appointment booking",
-    "shipping times",
-    "warranty claim",
-    "data privacy",
-    "escalate to a human",
-    "invoice download",
-    "business hours on holidays",
-];
+/// The file as the repository ships it, built in so the driver runs from anywhere.
+const BUILT_IN: &str = include_str!("../../mix.json");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    AnalyticsOverview,
-    CallLogs,
-    Agents,
-    KnowledgeBaseSearch,
-    KnowledgeBaseStats,
-    Health,
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MixFile {
+    pub users: Users,
+    pub thresholds: MixThresholds,
+    pub search_terms: Vec<String>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The seeded accounts: virtual user i logs in as `email` with `{n}` = i % count + 1.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Users {
+    pub email: String,
+    pub count: usize,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MixThresholds {
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_error_rate: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub weight: u32,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub method: String,
+    pub path: String,
+    pub name: Option<String>,
+    #[serde(default = "yes")]
+    pub auth: bool,
+    pub body: Option<Value>,
+    /// Statuses that count as success; default 200.
+    #[serde(default)]
+    pub expect: Vec<u16>,
+    /// The answer's `token` replaces the user's token (the login step).
+    #[serde(default)]
+    pub capture_token: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One request to send: what the HTTP mode turns into a reqwest call.
@@ -41,100 +72,154 @@ pub struct Request {
     pub method: Method,
     pub path: String,
     pub body: Option<Value>,
+    pub auth: bool,
+    pub expect: Vec<u16>,
+    pub capture_token: bool,
 }
 
-impl Endpoint {
-    /// The name reports use: method and path without the query.
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::AnalyticsOverview => "GET /api/analytics/overview",
-            Endpoint::CallLogs => "GET /api/call-logs",
-            Endpoint::Agents => "GET /api/agents",
-            Endpoint::KnowledgeBaseSearch => "POST /api/knowledge-base/search",
-            Endpoint::KnowledgeBaseStats => "GET /api/knowledge-base/stats",
-            Endpoint::Health => "GET /health",
-        }
-    }
-
-    pub fn request(self, rng: &mut impl Rng) -> Request {
-        let get = |path: String| Request {
-            method: Method::GET,
-            path,
-            body: None,
-        };
-        match self {
-            Endpoint::AnalyticsOverview => get("/api/analytics/overview".into()),
-            // Several pages, so the run does not measure one cached key only.
-            Endpoint::CallLogs => get(format!(
-                "/api/call-logs?page={}&limit=20",
-                rng.gen_range(1..=5)
-            )),
-            Endpoint::Agents => get("/api/agents?page=1&limit=20".into()),
-            Endpoint::KnowledgeBaseSearch => Request {
-                method: Method::POST,
-                path: "/api/knowledge-base/search".into(),
-                body: Some(json!({
-                    "query": SEARCH_TERMS[rng.gen_range(0..SEARCH_TERMS.len())],
-                    "maxResults": 10,
-                })),
-            },
-            Endpoint::KnowledgeBaseStats => get("/api/knowledge-base/stats".into()),
-            Endpoint::Health => get("/health".into()),
-        }
-    }
-}
-
-/// Endpoints with integer weights; a pick is a roll in `0..total_weight()`.
+/// The loaded mix: scenarios with their steps, and each step's stats slot.
 #[derive(Debug, Clone)]
 pub struct Mix {
-    entries: Vec<(Endpoint, u32)>,
+    pub file: MixFile,
+    /// Report names of the distinct steps, in order of first appearance.
+    names: Vec<&'static str>,
+    /// For scenario s, step k: its index in `names`.
+    slots: Vec<Vec<usize>>,
     total: u32,
 }
 
+impl Step {
+    pub fn report_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let path = self.path.split('?').next().unwrap_or_default();
+            format!("{} {path}", self.method)
+        })
+    }
+}
+
 impl Mix {
-    /// The weights of `load-tests/k6/load-test.js` (they add up to 100).
-    pub fn standard() -> Self {
-        Self::new(vec![
-            (Endpoint::AnalyticsOverview, 20),
-            (Endpoint::CallLogs, 25),
-            (Endpoint::Agents, 20),
-            (Endpoint::KnowledgeBaseSearch, 15),
-            (Endpoint::KnowledgeBaseStats, 10),
-            (Endpoint::Health, 10),
-        ])
+    /// `path`, or the built-in copy of `load-tests/mix.json`.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            None => BUILT_IN.to_owned(),
+        };
+        let file: MixFile = serde_json::from_str(&text).context("parsing the mix definition")?;
+        Self::new(file)
     }
 
-    /// Entries with a zero weight are kept (so reports list them) but never picked.
-    pub fn new(entries: Vec<(Endpoint, u32)>) -> Self {
-        let total = entries.iter().map(|(_, w)| w).sum();
-        Self { entries, total }
+    pub fn new(file: MixFile) -> anyhow::Result<Self> {
+        if file.scenarios.iter().any(|s| s.steps.is_empty()) || file.users.count == 0 {
+            bail!("the mix needs users and a step in every scenario");
+        }
+        let mut owned: Vec<String> = Vec::new();
+        let mut slots = Vec::new();
+        for scenario in &file.scenarios {
+            let mut row = Vec::new();
+            for step in &scenario.steps {
+                Method::from_bytes(step.method.as_bytes())
+                    .with_context(|| format!("step method {:?}", step.method))?;
+                let name = step.report_name();
+                let slot = owned.iter().position(|n| *n == name).unwrap_or_else(|| {
+                    owned.push(name);
+                    owned.len() - 1
+                });
+                row.push(slot);
+            }
+            slots.push(row);
+        }
+        // Names live for the whole run (reports borrow them); a handful of strings.
+        let names = owned.into_iter().map(|n| &*n.leak()).collect();
+        let total = file.scenarios.iter().map(|s| s.weight).sum();
+        Ok(Self { file, names, slots, total })
+    }
+
+    /// "Authentication Flow 20, Dashboard Load 30, ...", for the run's first line.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> =
+            self.file.scenarios.iter().map(|s| format!("{} {}", s.name, s.weight)).collect();
+        parts.join(", ")
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.names.iter().copied()
     }
 
     pub fn total_weight(&self) -> u32 {
         self.total
     }
 
-    pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> + '_ {
-        self.entries.iter().map(|(e, _)| *e)
-    }
-
-    /// The index of the entry a roll in `0..total_weight()` lands on: entry i
-    /// owns the rolls from the sum of the weights before it, up to its own weight.
+    /// The scenario a roll in `0..total_weight()` lands on: scenario i owns the
+    /// rolls from the sum of the weights before it, up to its own weight.
     pub fn index_for_roll(&self, roll: u32) -> usize {
         let mut left = roll;
-        for (i, (_, weight)) in self.entries.iter().enumerate() {
-            if left < *weight {
+        for (i, s) in self.file.scenarios.iter().enumerate() {
+            if left < s.weight {
                 return i;
             }
-            left -= weight;
+            left -= s.weight;
         }
-        self.entries.len().saturating_sub(1)
+        self.file.scenarios.len().saturating_sub(1)
     }
 
-    /// A random entry, by weight: returns its index (the stats slot) and endpoint.
-    pub fn pick(&self, rng: &mut impl Rng) -> (usize, Endpoint) {
-        let i = self.index_for_roll(rng.gen_range(0..self.total_weight().max(1)));
-        (i, self.entries[i].0)
+    /// A random scenario by weight: its index.
+    pub fn pick(&self, rng: &mut impl Rng) -> usize {
+        self.index_for_roll(rng.gen_range(0..self.total_weight().max(1)))
+    }
+
+    /// Scenario `s`'s steps as (stats slot, request), placeholders filled for `email`.
+    pub fn requests(&self, s: usize, email: &str, rng: &mut impl Rng) -> Vec<(usize, Request)> {
+        let scenario = &self.file.scenarios[s];
+        scenario
+            .steps
+            .iter()
+            .zip(&self.slots[s])
+            .map(|(step, &slot)| {
+                let request = Request {
+                    // Checked in `new`.
+                    method: Method::from_bytes(step.method.as_bytes()).unwrap_or(Method::GET),
+                    path: self.fill_str(&step.path, email, rng),
+                    body: step.body.as_ref().map(|b| self.fill(b, email, rng)),
+                    auth: step.auth,
+                    expect: if step.expect.is_empty() { vec![200] } else { step.expect.clone() },
+                    capture_token: step.capture_token,
+                };
+                (slot, request)
+            })
+            .collect()
+    }
+
+    /// The account of virtual user `i` (0-based).
+    pub fn email_of(&self, i: usize) -> String {
+        let n = i % self.file.users.count + 1;
+        self.file.users.email.replace("{n}", &n.to_string())
+    }
+
+    fn fill_str(&self, s: &str, email: &str, rng: &mut impl Rng) -> String {
+        let mut out = s.replace("{email}", email).replace("{password}", &self.file.users.password);
+        if out.contains("{searchTerm}") {
+            let terms = &self.file.search_terms;
+            let term = terms.get(rng.gen_range(0..terms.len().max(1))).map_or("", String::as_str);
+            out = out.replace("{searchTerm}", term);
+        }
+        if out.contains("{uuid}") {
+            let id = uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid();
+            out = out.replace("{uuid}", &id.to_string());
+        }
+        out
+    }
+
+    fn fill(&self, v: &Value, email: &str, rng: &mut impl Rng) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.fill_str(s, email, rng)),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), self.fill(v, email, rng)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            Value::Array(items) => items.iter().map(|v| self.fill(v, email, rng)).collect(),
+            other => other.clone(),
+        }
     }
 }
 
@@ -145,86 +230,85 @@ mod tests {
     use rand::rngs::StdRng;
 
     #[test]
-    fn standard_weights_match_the_k6_script() {
-        let mix = Mix::standard();
+    fn the_shipped_mix_has_the_guides_five_scenarios() {
+        let mix = Mix::load(None).unwrap();
+        let weights: Vec<(&str, u32)> =
+            mix.file.scenarios.iter().map(|s| (s.name.as_str(), s.weight)).collect();
+        assert_eq!(
+            weights,
+            [
+                ("Authentication Flow", 20),
+                ("Dashboard Load", 30),
+                ("Agent Operations", 25),
+                ("Knowledge Base", 15),
+                ("Provider Integrations", 10),
+            ]
+        );
         assert_eq!(mix.total_weight(), 100);
-        let weights: Vec<u32> = mix.entries.iter().map(|(_, w)| *w).collect();
-        assert_eq!(weights, [20, 25, 20, 15, 10, 10]);
+        assert!(mix.names().any(|n| n == "GET /api/providers"));
+        assert!(mix.names().any(|n| n == "POST /api/auth/login"));
     }
 
     #[test]
     fn every_roll_maps_to_its_weight_band() {
-        let mix = Mix::standard();
-        let mut counts = vec![0u32; mix.entries.len()];
+        let mix = Mix::load(None).unwrap();
+        let mut counts = vec![0u32; mix.file.scenarios.len()];
         for roll in 0..mix.total_weight() {
             counts[mix.index_for_roll(roll)] += 1;
         }
-        // Each entry owns exactly as many rolls as its weight.
-        assert_eq!(counts, [20, 25, 20, 15, 10, 10]);
-        assert_eq!(mix.index_for_roll(0), 0);
+        assert_eq!(counts, [20, 30, 25, 15, 10]);
         assert_eq!(mix.index_for_roll(19), 0);
         assert_eq!(mix.index_for_roll(20), 1);
-        assert_eq!(mix.index_for_roll(44), 1);
-        assert_eq!(mix.index_for_roll(45), 2);
-        assert_eq!(mix.index_for_roll(99), 5);
-    }
-
-    #[test]
-    fn zero_weight_entries_are_never_picked() {
-        let mix = Mix::new(vec![
-            (Endpoint::Health, 0),
-            (Endpoint::Agents, 3),
-            (Endpoint::CallLogs, 0),
-            (Endpoint::KnowledgeBaseStats, 1),
-        ]);
-        let picked: Vec<usize> = (0..mix.total_weight())
-            .map(|r| mix.index_for_roll(r))
-            .collect();
-        assert_eq!(picked, [1, 1, 1, 3]);
+        assert_eq!(mix.index_for_roll(99), 4);
     }
 
     #[test]
     fn random_picks_follow_the_weights() {
-        let mix = Mix::standard();
+        let mix = Mix::load(None).unwrap();
         let mut rng = StdRng::seed_from_u64(7);
         let n = 100_000;
-        let mut counts = vec![0u32; mix.entries.len()];
+        let mut counts = vec![0u32; mix.file.scenarios.len()];
         for _ in 0..n {
-            let (i, endpoint) = mix.pick(&mut rng);
-            assert_eq!(mix.entries[i].0, endpoint);
-            counts[i] += 1;
+            counts[mix.pick(&mut rng)] += 1;
         }
-        for (count, (_, weight)) in counts.iter().zip(&mix.entries) {
+        for (count, s) in counts.iter().zip(&mix.file.scenarios) {
             let share = f64::from(*count) / f64::from(n) * 100.0;
-            assert!(
-                (share - f64::from(*weight)).abs() < 1.0,
-                "{share} vs {weight}"
-            );
+            assert!((share - f64::from(s.weight)).abs() < 1.0, "{share} vs {}", s.weight);
         }
     }
 
     #[test]
-    fn requests_carry_the_scripted_paths_and_bodies() {
+    fn steps_fill_their_placeholders() {
+        let mix = Mix::load(None).unwrap();
         let mut rng = StdRng::seed_from_u64(1);
-        for _ in 0..200 {
-            let r = Endpoint::CallLogs.request(&mut rng);
-            let page: u32 = r
-                .path
-                .strip_prefix("/api/call-logs?page=")
-                .and_then(|rest| rest.strip_suffix("&limit=20"))
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0);
-            assert!((1..=5).contains(&page), "{}", r.path);
+        assert_eq!(mix.email_of(0), "loadtest-1@example.com");
+        assert_eq!(mix.email_of(100), "loadtest-1@example.com");
+        let login = &mix.requests(0, "loadtest-7@example.com", &mut rng)[0].1;
+        assert_eq!(login.method, Method::POST);
+        assert!(!login.auth && login.capture_token);
+        let body = login.body.as_ref().unwrap();
+        assert_eq!(body["email"], "loadtest-7@example.com");
+        assert_eq!(body["password"], "password123");
 
-            let s = Endpoint::KnowledgeBaseSearch.request(&mut rng);
-            assert_eq!(s.method, Method::POST);
-            let body = s.body.unwrap();
-            assert_eq!(body["maxResults"], 10);
-            assert!(SEARCH_TERMS.contains(&body["query"].as_str().unwrap()));
-        }
-        assert_eq!(
-            Endpoint::Agents.request(&mut rng).path,
-            "/api/agents?page=1&limit=20"
-        );
+        let agents = mix.requests(2, "x", &mut rng);
+        let id = agents[1].1.path.strip_prefix("/api/agents/").unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        assert_eq!(agents[1].1.expect, [404]);
+        assert_eq!(agents[0].1.expect, [200]);
+
+        let search = &mix.requests(3, "x", &mut rng)[1].1;
+        let query = search.body.as_ref().unwrap()["query"].as_str().unwrap();
+        assert!(mix.file.search_terms.iter().any(|t| t == query), "{query}");
+    }
+
+    #[test]
+    fn a_step_named_twice_shares_one_slot() {
+        let mut file = Mix::load(None).unwrap().file;
+        let step = file.scenarios[0].steps[1].clone();
+        file.scenarios[1].steps.push(step);
+        let mix = Mix::new(file).unwrap();
+        let first = mix.requests(0, "x", &mut StdRng::seed_from_u64(2))[1].0;
+        let again = mix.requests(1, "x", &mut StdRng::seed_from_u64(2)).last().unwrap().0;
+        assert_eq!(first, again);
     }
 }

@@ -151,6 +151,11 @@ fn route(
     if path_only == "/api/knowledge-base/search" && body["maxResults"] != 10 {
         return ("422 Unprocessable Entity", None, "{}".to_owned());
     }
+    // The mix asks for an unknown agent on purpose and expects this 404.
+    if let Some(id) = path_only.strip_prefix("/api/agents/") {
+        let found = uuid_like(id);
+        return ("404 Not Found", None, format!(r#"{{"error":{{"code":"not_found","message":"{found}"}}}}"#));
+    }
     // Every third answer is a miss, so the ratio is neither 0 nor 1.
     let cache = if counter.fetch_add(1, Ordering::Relaxed).is_multiple_of(3) {
         "MISS"
@@ -158,6 +163,10 @@ fn route(
         "HIT"
     };
     ("200 OK", Some(cache), r#"{"data":[],"total":0}"#.to_owned())
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 fn json_path(name: &str) -> PathBuf {
@@ -205,8 +214,15 @@ async fn http_mode_closed_loop() {
         .as_f64()
         .expect("hit ratio computed");
     assert!(ratio > 0.0 && ratio < 1.0, "{ratio}");
+    // One row per distinct step of load-tests/mix.json's five scenarios.
     let endpoints = j["endpoints"].as_array().unwrap();
-    assert_eq!(endpoints.len(), 6);
+    assert_eq!(endpoints.len(), 11, "{j}");
+    let unknown = endpoints
+        .iter()
+        .find(|e| e["name"] == "GET /api/agents/{id} (unknown id)")
+        .unwrap();
+    assert!(unknown["requests"].as_u64().unwrap() > 0, "{j}");
+    assert_eq!(unknown["errors"], 0, "a 404 the step expects is no error: {j}");
     let health = endpoints
         .iter()
         .find(|e| e["name"] == "GET /health")
@@ -255,7 +271,7 @@ async fn a_failed_login_stops_the_run() {
     let (ok, stderr, json) = drive("badlogin", &args).await;
     assert!(!ok);
     assert!(
-        stderr.contains("login as test1@example.com failed with HTTP 401"),
+        stderr.contains("login as loadtest-1@example.com failed with HTTP 401"),
         "{stderr}"
     );
     assert!(json.is_none());

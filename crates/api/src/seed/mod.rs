@@ -7,6 +7,7 @@
 mod calls;
 pub mod copy;
 mod knowledge;
+pub mod load_users;
 pub mod tenants;
 pub mod text;
 
@@ -37,6 +38,10 @@ pub struct SeedArgs {
     /// Concurrent COPY streams for call logs (about one per Postgres core).
     #[arg(long, default_value_t = 2)]
     pub streams: usize,
+    /// Accounts loadtest-1..N@example.com (password123), one per load-test
+    /// virtual user (load-tests/mix.json), in the three test organizations.
+    #[arg(long = "load-test-users", default_value_t = 100)]
+    pub load_test_users: u64,
     /// Remove the data of an earlier seed and seed again.
     #[arg(long)]
     pub force: bool,
@@ -53,6 +58,7 @@ impl SeedArgs {
             call_logs,
             kb_entries,
             agents_per_org: 3,
+            load_test_users: 3,
             streams: 2,
             force: false,
             quiet: true,
@@ -180,6 +186,9 @@ pub async fn run(args: &SeedArgs, url: &str) -> anyhow::Result<SeedReport> {
     .context(
         "seeding organizations, users and agents (test users taken by a non-seed organization?)",
     )?;
+    load_users::seed(&client, &orgs, args.load_test_users, &hash)
+        .await
+        .context("seeding the load-test users (loadtest-N@example.com taken by a non-seed organization?)")?;
     report.organizations = orgs.len();
     lap(&mut report, "tenants");
 
