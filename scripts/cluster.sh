@@ -18,7 +18,8 @@
 # The nginx configuration is rendered from docker/nginx.conf.in, the template of the
 # shipped docker/nginx.conf (scripts/nginx-conf.sh static). Settings come from the
 # environment, else .env, else development defaults (scripts/services.sh).
-# CLUSTER_PROFILE=release builds and runs release binaries (use it for figures).
+# CLUSTER_PROFILE=release builds and runs release binaries (use it for figures);
+# CLUSTER_BUILD=0 skips the build and runs the binaries already there.
 # Processes, logs and the rendered config live in CLUSTER_DIR (.cluster, git-ignored).
 set -euo pipefail
 
@@ -117,11 +118,18 @@ start_nginx() {
 
 start() {
     mkdir -p "$DIR"
+    if [[ ! -f .env ]]; then
+        cp .env.example .env
+        say "created .env from .env.example (development values)"
+    fi
     scripts/services.sh
-    say "building echosenseix-api and echosenseix-worker ($PROFILE)"
-    if [[ $PROFILE == release ]]; then
+    if [[ ${CLUSTER_BUILD:-1} == 0 ]]; then
+        say "using the $PROFILE binaries in $(bin_dir) (CLUSTER_BUILD=0)"
+    elif [[ $PROFILE == release ]]; then
+        say "building echosenseix-api and echosenseix-worker (release)"
         cargo build --release -p echosenseix-api -p echosenseix-worker
     else
+        say "building echosenseix-api and echosenseix-worker (debug)"
         cargo build -p echosenseix-api -p echosenseix-worker
     fi
     "$(bin_dir)/echosenseix-api" migrate >>"$DIR/migrate.log" 2>&1 ||

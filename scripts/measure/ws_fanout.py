@@ -94,7 +94,7 @@ async def main():
 
     doc = upload(a.base, token, f"fanout-{uuid.uuid4().hex[:8]}.txt",
                  "Opening hours are nine to five on weekdays. " * 40)
-    print(f"uploaded document {doc.get('id')}; waiting for {a.event}")
+    print(f"uploaded document {doc.get('id') or doc.get('documentId') or doc}; waiting for {a.event}")
     done, pending = await asyncio.wait(tasks, timeout=a.timeout)
     for t in pending:
         t.cancel()
