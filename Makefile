@@ -26,7 +26,7 @@ export CARGO_TARGET_DIR
 endif
 
 .PHONY: help dev services test migrate seed load-test load-test-k6 load-test-artillery \
-	bench fmt fmt-check lint build release compose-check
+	bench replicas fmt fmt-check lint build release compose-check
 
 help: ## List the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -69,6 +69,9 @@ load-test-k6: ## Run the k6 script (needs k6; BASE_URL defaults to http://localh
 
 load-test-artillery: ## Run the Artillery scenario (needs Node.js; uses npx artillery)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes artillery@2 run $(ARGS) load-tests/artillery/load-test.yml
+
+replicas: ## A private Postgres primary + 2 streaming replicas on free ports until Ctrl-C (ARGS=3 for three)
+	@scripts/replicas.sh $(ARGS)
 
 bench: ## Queue drain and pick-up latency benchmark (prints figures, asserts nothing)
 	$(CARGO) run --release -p $(WORKER_PKG) --example drain_bench -- $(ARGS)
