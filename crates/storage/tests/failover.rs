@@ -20,11 +20,7 @@ use uuid::Uuid;
 
 /// Retries `attempt` every 50 ms until it succeeds; returns how long that
 /// took. Fails after a minute (not a timing assertion: "never recovered").
-async fn until_ok<F, Fut>(what: &str, mut attempt: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+async fn until_ok(what: &str, mut attempt: impl AsyncFnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !attempt().await {
         assert!(start.elapsed() < Duration::from_secs(60), "{what} never recovered");
@@ -62,7 +58,7 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     // Everything works on the first primary.
     assert!(cache_round_trip(&cache, org).await);
     assert!(queue_round_trip(&mut queue, &pool.key("queue")).await);
-    until_ok("first event", || async {
+    until_ok("first event", async || {
         let _ = events.publish(&Event::new("ping", org, serde_json::json!({}))).await;
         tokio::time::timeout(Duration::from_millis(200), received.recv()).await.is_ok()
     })
@@ -93,9 +89,9 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     group.wait_for_failover();
     let promoted = killed.elapsed();
 
-    let cache_gap = until_ok("cache", || cache_round_trip(&cache, org)).await + promoted;
+    let cache_gap = until_ok("cache", async || cache_round_trip(&cache, org).await).await + promoted;
     let limit_id = Uuid::new_v4().to_string();
-    let limit_gap = until_ok("rate limit", || async {
+    let limit_gap = until_ok("rate limit", async || {
         matches!(
             rate_limit::hit(&pool, "after", &limit_id, Limit::new(5, Duration::from_secs(60))).await,
             Outcome::Allowed { .. }
@@ -104,8 +100,8 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     .await
         + promoted;
     let queue_key = pool.key("queue");
-    let queue_gap = until_ok("queue connection", || queue_round_trip(&mut queue, &queue_key)).await + promoted;
-    let events_gap = until_ok("live events", || async {
+    let queue_gap = until_ok("queue connection", async || queue_round_trip(&mut queue, &queue_key).await).await + promoted;
+    let events_gap = until_ok("live events", async || {
         let _ = events.publish(&Event::new("ping", org, serde_json::json!({}))).await;
         tokio::time::timeout(Duration::from_millis(200), received.recv()).await.is_ok()
     })

@@ -1,5 +1,5 @@
-//! TLS to the data tier against real servers with a self-signed certificate
-//! for `localhost`: a private Postgres that refuses plain connections, and a
+//! TLS to the data tier against real servers with a certificate for
+//! `localhost` from a throwaway CA: a private Postgres that refuses plain connections, and a
 //! `redis-server` listening on a TLS port only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,7 +24,7 @@ async fn postgres_connections_verify_as_sslmode_asks() {
     // Migrating it already went over TLS (`sslmode=require`).
     let cluster = PgCluster::start_tls().await;
     let port = cluster.primary.port;
-    let ca = cluster.tls_cert().unwrap().display().to_string();
+    let ca = cluster.tls_ca().unwrap().display().to_string();
     let on = |host: &str, query: &str| format!("postgres://postgres@{host}:{port}/esx?{query}");
 
     let plain = pg_tls::establish(&on("localhost", "application_name=plain")).await;
@@ -44,7 +44,7 @@ async fn postgres_connections_verify_as_sslmode_asks() {
     assert!(pg_tls::establish(&wrong_host).await.is_err());
     let chain_only = on("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}"));
     assert!(pg_tls::establish(&chain_only).await.is_ok());
-    // A self-signed certificate is not in the system's trust store.
+    // The throwaway CA is not in the system's trust store.
     assert!(pg_tls::establish(&on("localhost", "sslmode=verify-full")).await.is_err());
     // `require` encrypts without checking the certificate, as libpq does.
     assert!(pg_tls::establish(&on("127.0.0.1", "sslmode=require")).await.is_ok());
@@ -65,7 +65,7 @@ impl Drop for Server {
 async fn redis_over_tls_checks_the_server_certificate() {
     let dir = std::env::temp_dir().join(format!("esx-redis-tls-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = certs::self_signed(&dir, "redis");
+    let certs::ServerCert { ca, cert, key } = certs::server_cert(&dir, "redis");
     let port = free_port();
     let _server = Server(
         Command::new("redis-server")
@@ -83,7 +83,7 @@ async fn redis_over_tls_checks_the_server_certificate() {
     );
     let prefix = TestRedis::new();
     let mut config = RedisConfig::new(&format!("rediss://localhost:{port}"), prefix.prefix());
-    config.tls_ca_file = Some(cert.clone());
+    config.tls_ca_file = Some(ca);
     config.timeout_ms = 2000;
     let pool = RedisPool::connect_lazy(&config).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

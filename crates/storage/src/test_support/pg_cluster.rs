@@ -26,8 +26,8 @@ pub struct PgCluster {
     root: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
-    /// The server certificate when the primary takes TLS connections only.
-    tls_cert: Option<PathBuf>,
+    /// The CA of the server certificate when the primary takes TLS only.
+    tls_ca: Option<PathBuf>,
     pub primary: PgServer,
     pub replicas: Vec<PgServer>,
 }
@@ -116,13 +116,14 @@ impl PgCluster {
         Self::start_with(0, true).await
     }
 
-    /// The self-signed certificate of a `start_tls` primary (its own CA).
-    pub fn tls_cert(&self) -> Option<&Path> {
-        self.tls_cert.as_deref()
+    /// The CA that signed a `start_tls` primary's certificate.
+    pub fn tls_ca(&self) -> Option<&Path> {
+        self.tls_ca.as_deref()
     }
 
     fn enable_tls(&mut self) {
-        let (cert, key) = super::certs::self_signed(&self.primary.data, "server");
+        let super::certs::ServerCert { ca, cert, key } =
+            super::certs::server_cert(&self.primary.data, "server");
         if self.as_postgres {
             let status = Command::new("chown")
                 .arg("postgres:postgres")
@@ -148,7 +149,7 @@ impl PgCluster {
             format!("hostnossl all all 127.0.0.1/32 reject\nhostssl all all 127.0.0.1/32 trust\n{rest}"),
         )
         .expect("write pg_hba.conf");
-        self.tls_cert = Some(cert);
+        self.tls_ca = Some(ca);
     }
 
     async fn start_with(replicas: usize, tls: bool) -> Self {
@@ -172,7 +173,7 @@ impl PgCluster {
                 running: false,
             },
             replicas: Vec::new(),
-            tls_cert: None,
+            tls_ca: None,
             root,
         };
         let data = cluster.primary.data.to_string_lossy().into_owned();
@@ -239,7 +240,7 @@ impl PgCluster {
     }
 
     fn url_on(&self, port: u16, database: &str) -> String {
-        let tls = if self.tls_cert.is_some() { "?sslmode=require" } else { "" };
+        let tls = if self.tls_ca.is_some() { "?sslmode=require" } else { "" };
         format!("postgres://postgres@127.0.0.1:{port}/{database}{tls}")
     }
 
