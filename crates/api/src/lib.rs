@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod password;
 pub mod providers;
 pub mod rate_limit;
+pub mod read_your_writes;
 pub mod request_meta;
 pub mod request_span;
 pub mod routes;

@@ -82,6 +82,13 @@ fn sample_gauges(state: &AppState) {
     metrics::gauge!("db_pool_waiting").set(db.waiting as f64);
     metrics::gauge!("db_pool_waited_total").set(db.waited as f64);
     metrics::gauge!("db_pool_timeouts_total").set(db.timeouts as f64);
+    for replica in state.db.replicas() {
+        let pool = replica.pool;
+        metrics::gauge!("db_replica_pool_connections", "replica" => replica.name.clone(), "state" => "active")
+            .set(f64::from(pool.active));
+        metrics::gauge!("db_replica_pool_connections", "replica" => replica.name, "state" => "idle")
+            .set(f64::from(pool.idle));
+    }
     let (redis_total, redis_idle) = state.redis.stats();
     metrics::gauge!("redis_pool_connections", "state" => "total").set(f64::from(redis_total));
     metrics::gauge!("redis_pool_connections", "state" => "idle").set(f64::from(redis_idle));

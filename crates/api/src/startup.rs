@@ -76,11 +76,11 @@ impl Application {
 }
 
 pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
-    let db = storage::Database::connect_lazy(&config.database);
     let redis = storage::RedisPool::connect_lazy(&config.redis)
         .context("REDIS_URL is not a valid Redis URL")?;
-    let cache = storage::cache::Cache::new(redis.clone());
-    let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
+    let db = storage::Database::connect_lazy(&config.database).with_write_pins(redis.clone());
+    let cache = storage::cache::Cache::new(redis.clone()).with_write_pins(db.write_pins().cloned());
+    let events = storage::events::EventBus::new(redis.clone());
     let jobs = jobs::Queues::new(redis.clone());
     let files = storage::file_store::FileStore::open(&config.server.storage_url)?;
     Ok(AppState {
@@ -147,6 +147,9 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
             .configure(routes::configure_root)
             .service(
                 web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(
+                        crate::read_your_writes::pin_after_writes,
+                    ))
                     .wrap(actix_web::middleware::from_fn(
                         crate::rate_limit::per_token_budget,
                     ))

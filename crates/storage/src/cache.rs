@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::redis_pool::{RedisError, RedisPool};
+use crate::write_pins::WritePins;
 
 /// Cache namespaces with their TTL class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,6 +113,8 @@ pub struct Cache {
     get_script: Arc<redis::Script>,
     inflight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     epoch_bump_pending: Arc<AtomicBool>,
+    /// Read-your-writes pins, set with every invalidation (see `write_pins`).
+    write_pins: Option<WritePins>,
 }
 
 fn record(ns: Namespace, status: CacheStatus) {
@@ -130,7 +133,17 @@ impl Cache {
             get_script: Arc::new(redis::Script::new(GET_SCRIPT)),
             inflight: Arc::default(),
             epoch_bump_pending: Arc::default(),
+            write_pins: None,
         }
+    }
+
+    /// Pins the organization to the primary in the same atomic step as each
+    /// invalidation: a reader that sees the new generation sees the pin too,
+    /// so it never fills the new generation from a replica that predates
+    /// the write (when replicas are configured; `None` otherwise).
+    pub fn with_write_pins(mut self, pins: Option<WritePins>) -> Self {
+        self.write_pins = pins;
+        self
     }
 
     /// False while the cache is bypassed after a Redis error.
@@ -258,21 +271,24 @@ impl Cache {
         // The counter outlives the entries it guards by a margin, so a
         // generation never goes back to one whose keys still live.
         let ttl = ns.ttl().as_secs() * 2 + 60;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .incr(&key, 1)
+            .ignore()
+            .expire(&key, ttl as i64)
+            .ignore();
+        if let Some(pins) = &self.write_pins {
+            pins.add_pin(&mut pipe, scope);
+        }
         let result: Result<(), _> = self
             .redis
-            .run(|mut conn| async move {
-                redis::pipe()
-                    .atomic()
-                    .incr(&key, 1)
-                    .ignore()
-                    .expire(&key, ttl as i64)
-                    .ignore()
-                    .query_async(&mut *conn)
-                    .await
-            })
+            .run(|mut conn| async move { pipe.query_async(&mut *conn).await })
             .await;
         if result.is_err() {
             self.distrust_everything();
+            if let Some(pins) = &self.write_pins {
+                pins.pin_locally();
+            }
         }
     }
 

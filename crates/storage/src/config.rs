@@ -13,9 +13,22 @@ pub struct DatabaseConfig {
     /// Primary database URL.
     #[arg(id = "database_url", long = "database-url", env = "DATABASE_URL", value_parser = parse_secret)]
     pub url: SecretString,
-    /// Optional read replica for read-only queries.
+    /// One read replica (the older single setting; joins the list below).
     #[arg(id = "database_replica_url", long = "database-replica-url", env = "DATABASE_REPLICA_URL", value_parser = parse_secret)]
     pub replica_url: Option<SecretString>,
+    /// Streaming read replicas, comma-separated: replica-tolerant reads are
+    /// spread over the healthy ones, the primary answers when none is fit.
+    #[arg(id = "database_replica_urls", long = "database-replica-urls", env = "DATABASE_REPLICA_URLS",
+          value_delimiter = ',', value_parser = parse_secret)]
+    pub replica_urls: Vec<SecretString>,
+    /// A replica whose replay lags more than this is skipped until it catches up.
+    #[arg(id = "database_replica_max_lag_ms", long = "database-replica-max-lag-ms", env = "DATABASE_REPLICA_MAX_LAG_MS",
+          default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub replica_max_lag_ms: u64,
+    /// How often each replica's reachability and lag are measured.
+    #[arg(id = "database_replica_check_ms", long = "database-replica-check-ms", env = "DATABASE_REPLICA_CHECK_MS",
+          default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub replica_check_ms: u64,
     /// Largest number of pooled connections of this process.
     #[arg(id = "database_max_connections", long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -44,6 +57,9 @@ impl DatabaseConfig {
         Self {
             url: SecretString::from(url.to_owned()),
             replica_url: None,
+            replica_urls: Vec::new(),
+            replica_max_lag_ms: 1000,
+            replica_check_ms: 250,
             max_connections,
             min_idle: max_connections.min(2),
             acquire_timeout_ms: 3000,
@@ -52,6 +68,26 @@ impl DatabaseConfig {
 
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.acquire_timeout_ms)
+    }
+
+    /// Every configured replica: the list, then the older single setting
+    /// unless it repeats an entry of the list.
+    pub fn all_replica_urls(&self) -> Vec<SecretString> {
+        let mut urls = self.replica_urls.clone();
+        if let Some(single) = &self.replica_url
+            && !urls.iter().any(|u| u.expose_secret() == single.expose_secret())
+        {
+            urls.push(single.clone());
+        }
+        urls
+    }
+
+    /// How long an organization's reads stay on the primary after it wrote:
+    /// longer than the largest lag a replica may have while still chosen,
+    /// plus the age its lag figure may have (three check periods, see
+    /// `replicas`), plus a margin for the pin's own round trip.
+    pub fn read_your_writes_window(&self) -> Duration {
+        Duration::from_millis(self.replica_max_lag_ms + 3 * self.replica_check_ms + 250)
     }
 }
 
@@ -84,6 +120,24 @@ pub struct RedisConfig {
         default_value_t = 32
     )]
     pub max_connections: u32,
+    /// Redis Sentinel addresses (`host:port`, comma-separated). When set,
+    /// connections go to the primary the sentinels name, and follow a
+    /// failover; `REDIS_URL` then only gives the scheme (`rediss` for TLS),
+    /// credentials and database number of the data nodes.
+    #[arg(id = "redis_sentinels", long = "redis-sentinels", env = "REDIS_SENTINELS", value_delimiter = ',')]
+    pub sentinels: Vec<String>,
+    /// The Sentinel name of the monitored primary.
+    #[arg(
+        id = "redis_sentinel_master",
+        long = "redis-sentinel-master",
+        env = "REDIS_SENTINEL_MASTER",
+        default_value = "mymaster"
+    )]
+    pub sentinel_master: String,
+    /// A PEM file of the certificate authorities a `rediss://` server's
+    /// certificate must chain to (default: the system's trust store).
+    #[arg(id = "redis_tls_ca_file", long = "redis-tls-ca-file", env = "REDIS_TLS_CA_FILE")]
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 impl RedisConfig {
@@ -93,6 +147,9 @@ impl RedisConfig {
             prefix: prefix.to_owned(),
             timeout_ms: 250,
             max_connections: 8,
+            sentinels: Vec::new(),
+            sentinel_master: "mymaster".into(),
+            tls_ca_file: None,
         }
     }
 

@@ -1,14 +1,18 @@
-//! The Postgres pool: diesel-async connections on bb8, a primary and an
-//! optional read replica, with the figures `/health` and `/metrics` report.
+//! The Postgres pool: diesel-async connections on bb8, a primary and any
+//! number of streaming read replicas (see `replicas`), with the figures
+//! `/health` and `/metrics` report.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, PoolableConnection};
 use secrecy::ExposeSecret;
+use uuid::Uuid;
 
 use crate::config::DatabaseConfig;
+use crate::replicas::{ReplicaReport, ReplicaSet, spawn_monitor};
+use crate::write_pins::WritePins;
 
 type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
 pub type PgPool = bb8::Pool<Manager>;
@@ -38,56 +42,145 @@ pub struct PoolStats {
 #[derive(Clone)]
 pub struct Database {
     primary: PgPool,
-    replica: Option<PgPool>,
+    replicas: Arc<ReplicaSet>,
+    pins: Option<WritePins>,
+    window: std::time::Duration,
     max: u32,
     waiting: Arc<AtomicU64>,
 }
 
+/// A pool that connects lazily (see `Database::connect_lazy`).
+pub(crate) fn build_pool(url: &str, config: &DatabaseConfig) -> PgPool {
+    builder(config).build_unchecked(manager(url))
+}
+
+/// Plain connections as diesel-async makes them, or TLS ones when the URL
+/// asks (`sslmode=require|verify-ca|verify-full`, see `pg_tls`).
+fn manager(url: &str) -> Manager {
+    if !crate::pg_tls::wanted(url) {
+        return Manager::new(url);
+    }
+    let mut setup = ManagerConfig::default();
+    setup.custom_setup = Box::new(|url| Box::pin(crate::pg_tls::establish(url)));
+    Manager::new_with_config(url, setup)
+}
+
+/// A replica's pool: a refused connection fails the checkout at once (the
+/// read then goes to the primary) instead of retrying until the timeout.
+pub(crate) fn build_replica_pool(url: &str, config: &DatabaseConfig) -> PgPool {
+    builder(config)
+        .retry_connection(false)
+        .connection_timeout(config.acquire_timeout().min(REPLICA_ACQUIRE_TIMEOUT))
+        .build_unchecked(manager(url))
+}
+
+/// A busy replica hands the read to the primary after this long.
+const REPLICA_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn builder(config: &DatabaseConfig) -> bb8::Builder<Manager> {
+    bb8::Pool::builder()
+        .max_size(config.max_connections)
+        .min_idle(Some(config.min_idle.min(config.max_connections)))
+        .connection_timeout(config.acquire_timeout())
+        // Broken connections are detected without a round trip
+        // (diesel-async checks the socket), so no ping per checkout.
+        .test_on_check_out(false)
+}
+
+pub(crate) fn pool_stats(pool: &PgPool, max: u32, waiting: &AtomicU64) -> PoolStats {
+    let state = pool.state();
+    PoolStats {
+        total: state.connections,
+        idle: state.idle_connections,
+        active: state.connections.saturating_sub(state.idle_connections),
+        max,
+        waiting: waiting.load(Ordering::Relaxed),
+        timeouts: state.statistics.get_timed_out,
+        waited: state.statistics.get_waited,
+    }
+}
+
+async fn checkout(pool: &PgPool, waiting: &AtomicU64) -> Result<DbConn, PoolError> {
+    waiting.fetch_add(1, Ordering::Relaxed);
+    let result = pool.get_owned().await;
+    waiting.fetch_sub(1, Ordering::Relaxed);
+    result.map_err(|e| match e {
+        bb8::RunError::TimedOut => PoolError::Timeout,
+        bb8::RunError::User(e) => PoolError::Connect(e.to_string()),
+    })
+}
+
 impl Database {
     /// Builds the pools without connecting: the process starts even when
-    /// Postgres is down, and connections open as soon as it answers.
+    /// Postgres is down, and connections open as soon as it answers. With
+    /// replicas, a monitor task measures them on the current runtime.
     pub fn connect_lazy(config: &DatabaseConfig) -> Self {
-        let build = |url: &str| {
-            bb8::Pool::builder()
-                .max_size(config.max_connections)
-                .min_idle(Some(config.min_idle.min(config.max_connections)))
-                .connection_timeout(config.acquire_timeout())
-                // Broken connections are detected without a round trip
-                // (diesel-async checks the socket), so no ping per checkout.
-                .test_on_check_out(false)
-                .build_unchecked(Manager::new(url))
-        };
+        let replicas = Arc::new(ReplicaSet::new(&config.all_replica_urls(), config));
+        if !replicas.replicas.is_empty() {
+            spawn_monitor(&replicas);
+        }
         Self {
-            primary: build(config.url.expose_secret()),
-            replica: config
-                .replica_url
-                .as_ref()
-                .map(|url| build(url.expose_secret())),
+            primary: build_pool(config.url.expose_secret(), config),
+            replicas,
+            pins: None,
+            window: config.read_your_writes_window(),
             max: config.max_connections,
             waiting: Arc::new(AtomicU64::new(0)),
         }
     }
 
+    /// Keeps read-your-writes through Redis (see `write_pins`). Without
+    /// this, replicas take no reads at all: nothing would keep an
+    /// organization's reads off a replica that has not seen its write yet.
+    pub fn with_write_pins(mut self, redis: crate::RedisPool) -> Self {
+        self.pins = Some(WritePins::new(redis, self.window));
+        self
+    }
+
+    /// The pins, for the cache (which sets them as it invalidates) and for
+    /// the API (which sets them after every write request).
+    pub fn write_pins(&self) -> Option<&WritePins> {
+        self.pins.as_ref()
+    }
+
     /// A connection to the primary, for writes and read-your-writes.
     pub async fn get(&self) -> Result<DbConn, PoolError> {
-        self.checkout(&self.primary).await
+        checkout(&self.primary, &self.waiting).await
     }
 
-    /// A connection for reads that tolerate replica lag; the primary when no
-    /// replica is configured.
-    pub async fn read(&self) -> Result<DbConn, PoolError> {
-        self.checkout(self.replica.as_ref().unwrap_or(&self.primary))
-            .await
+    /// A connection for a read of `org` that may be served by a replica: a
+    /// fit replica unless `org` wrote within the read-your-writes window;
+    /// otherwise, and whenever no replica is fit, the primary.
+    pub async fn read(&self, org: Uuid) -> Result<DbConn, PoolError> {
+        if let Some(conn) = self.replica_for(org).await {
+            return Ok(conn);
+        }
+        self.get().await
     }
 
-    async fn checkout(&self, pool: &PgPool) -> Result<DbConn, PoolError> {
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let result = pool.get_owned().await;
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        result.map_err(|e| match e {
-            bb8::RunError::TimedOut => PoolError::Timeout,
-            bb8::RunError::User(e) => PoolError::Connect(e.to_string()),
-        })
+    async fn replica_for(&self, org: Uuid) -> Option<DbConn> {
+        let pins = self.pins.as_ref()?;
+        let replica = self.replicas.choose()?;
+        if !pins.replica_allowed(org).await {
+            return None;
+        }
+        // A busy replica (checkout timed out) hands this read to the primary.
+        let mut conn = match checkout(&replica.pool, &replica.waiting).await {
+            Ok(conn) => conn,
+            Err(PoolError::Timeout) => return None,
+            Err(PoolError::Connect(_)) => {
+                replica.mark_unreachable();
+                return None;
+            }
+        };
+        // A replica that went down since the last check: its idle
+        // connections are closed. Skip it now instead of failing the read.
+        if conn.is_broken() {
+            replica.mark_unreachable();
+            return None;
+        }
+        replica.count_read();
+        Some(conn)
     }
 
     /// True when the primary answers a query.
@@ -103,15 +196,16 @@ impl Database {
     }
 
     pub fn stats(&self) -> PoolStats {
-        let state = self.primary.state();
-        PoolStats {
-            total: state.connections,
-            idle: state.idle_connections,
-            active: state.connections.saturating_sub(state.idle_connections),
-            max: self.max,
-            waiting: self.waiting.load(Ordering::Relaxed),
-            timeouts: state.statistics.get_timed_out,
-            waited: state.statistics.get_waited,
-        }
+        pool_stats(&self.primary, self.max, &self.waiting)
+    }
+
+    /// One report per configured replica, in configuration order.
+    pub fn replicas(&self) -> Vec<ReplicaReport> {
+        self.replicas.reports()
+    }
+
+    /// Measures every replica now (the monitor does so every period).
+    pub async fn check_replicas(&self) {
+        self.replicas.check_all().await;
     }
 }

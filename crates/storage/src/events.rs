@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::config::RedisConfig;
 use crate::redis_pool::{RedisError, RedisPool};
 
 /// Events a slow client may fall behind by before it skips ahead.
@@ -48,17 +46,15 @@ pub struct EventBus {
 }
 
 struct Inner {
-    config: RedisConfig,
     pool: RedisPool,
     channels: Mutex<HashMap<Uuid, broadcast::Sender<Arc<str>>>>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl EventBus {
-    pub fn new(config: RedisConfig, pool: RedisPool) -> Self {
+    pub fn new(pool: RedisPool) -> Self {
         Self {
             inner: Arc::new(Inner {
-                config,
                 pool,
                 channels: Mutex::default(),
                 listener: Mutex::default(),
@@ -155,7 +151,9 @@ impl EventBus {
     }
 
     async fn listen_once(&self) -> Result<(), redis::RedisError> {
-        let client = redis::Client::open(self.inner.config.url.expose_secret())?;
+        // Through the target: after a failover the listener reconnects to
+        // the new primary.
+        let client = self.inner.pool.target().client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
         let prefix = self.channel_prefix();
         pubsub.psubscribe(format!("{prefix}*")).await?;

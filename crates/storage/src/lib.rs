@@ -11,10 +11,17 @@ pub mod file_store;
 pub mod migrations;
 pub mod models;
 pub mod pagination;
+pub mod pg_tls;
 pub mod rate_limit;
+pub mod redis_follow;
 pub mod redis_pool;
+pub mod redis_target;
+pub mod redis_tls;
+pub mod replicas;
 pub mod schema;
 pub mod telemetry;
+
+pub mod write_pins;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;

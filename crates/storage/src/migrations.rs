@@ -3,7 +3,7 @@
 //! service) never run them twice.
 
 use anyhow::Context;
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -18,9 +18,13 @@ type SyncConnection = AsyncConnectionWrapper<AsyncPgConnection>;
 /// Applies every pending migration; returns the versions applied (empty when
 /// the schema was already current, so running it twice is fine).
 pub async fn run_pending(database_url: &str) -> anyhow::Result<Vec<String>> {
-    let url = database_url.to_owned();
+    let conn = crate::pg_tls::establish(database_url)
+        .await
+        .context("connecting to run migrations")?;
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-        let mut conn = SyncConnection::establish(&url).context("connecting to run migrations")?;
+        // The harness needs a blocking connection; it wraps the async one
+        // (opened above, over TLS when the URL asks).
+        let mut conn = SyncConnection::from(conn);
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
             .execute(&mut conn)
             .context("taking the migration lock")?;
@@ -38,9 +42,11 @@ pub async fn run_pending(database_url: &str) -> anyhow::Result<Vec<String>> {
 
 /// True when the database lacks a migration embedded in this binary.
 pub async fn has_pending(database_url: &str) -> anyhow::Result<bool> {
-    let url = database_url.to_owned();
+    let conn = crate::pg_tls::establish(database_url)
+        .await
+        .context("connecting to check migrations")?;
     tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-        let mut conn = SyncConnection::establish(&url).context("connecting to check migrations")?;
+        let mut conn = SyncConnection::from(conn);
         conn.has_pending_migration(MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("checking migrations: {e}"))
     })

@@ -1,21 +1,22 @@
-//! The Redis pool (bb8-redis) with a short checkout timeout, so a Redis that
+//! The Redis pool (bb8) with a short checkout timeout, so a Redis that
 //! is down or slow costs a request milliseconds, not seconds.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bb8_redis::RedisConnectionManager;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Value};
-use secrecy::ExposeSecret;
 
 use crate::config::RedisConfig;
+use crate::redis_target::{RedisTarget, needs_new_connection};
 
 pub type RedisConn = bb8::PooledConnection<'static, Manager>;
 
-/// bb8-redis' manager, except that a connection whose socket failed is
-/// reported broken and replaced: bb8-redis never reports one broken, and a
-/// multiplexed connection to a Redis that restarted fails forever.
-pub struct Manager(RedisConnectionManager);
+/// Opens multiplexed connections to the current primary (`RedisTarget`),
+/// and reports a connection broken once its socket failed or its server was
+/// demoted, so the pool replaces it (through Sentinel: with the new primary).
+/// bb8-redis' own manager never reports one broken, and a multiplexed
+/// connection to a Redis that restarted fails forever.
+pub struct Manager(RedisTarget);
 
 /// A pooled multiplexed connection that remembers a transport failure.
 pub struct ManagedConnection {
@@ -26,7 +27,7 @@ pub struct ManagedConnection {
 impl ManagedConnection {
     fn note<T>(&mut self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
         if let Err(e) = &result
-            && (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error())
+            && needs_new_connection(e)
         {
             self.broken = true;
         }
@@ -74,7 +75,7 @@ impl bb8::ManageConnection for Manager {
     }
 
     async fn is_valid(&self, conn: &mut Self::Connection) -> Result<(), Self::Error> {
-        self.0.is_valid(&mut conn.inner).await
+        redis::cmd("PING").query_async::<()>(conn).await
     }
 
     fn has_broken(&self, conn: &mut Self::Connection) -> bool {
@@ -95,6 +96,7 @@ pub enum RedisError {
 #[derive(Clone)]
 pub struct RedisPool {
     pool: bb8::Pool<Manager>,
+    target: RedisTarget,
     prefix: String,
     timeout: std::time::Duration,
     breaker: std::sync::Arc<Breaker>,
@@ -144,10 +146,9 @@ impl Breaker {
 
 impl RedisPool {
     pub fn connect_lazy(config: &RedisConfig) -> Result<Self, RedisError> {
-        let manager = Manager(
-            RedisConnectionManager::new(config.url.expose_secret())
-                .map_err(|e| RedisError::Unavailable(e.to_string()))?,
-        );
+        let target =
+            RedisTarget::from_config(config).map_err(|e| RedisError::Unavailable(e.to_string()))?;
+        let manager = Manager(target.clone());
         let pool = bb8::Pool::builder()
             .max_size(config.max_connections)
             .min_idle(Some(1))
@@ -156,10 +157,17 @@ impl RedisPool {
             .build_unchecked(manager);
         Ok(Self {
             pool,
+            target,
             prefix: config.prefix.clone(),
             timeout: config.timeout(),
             breaker: Default::default(),
         })
+    }
+
+    /// Where connections go: for pub/sub and the queues' own connection,
+    /// which must follow a failover like the pool does.
+    pub fn target(&self) -> &RedisTarget {
+        &self.target
     }
 
     /// The prefix every key of this deployment starts with (`esx` by default).

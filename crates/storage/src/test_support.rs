@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod certs;
+pub mod pg_cluster;
+pub mod sentinel;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diesel::prelude::*;

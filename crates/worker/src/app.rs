@@ -30,7 +30,7 @@ pub struct App {
     pub events: EventBus,
     pub queues: Queues,
     /// The connection apalis workers and retry fix-ups use.
-    pub apalis_conn: apalis_redis::ConnectionManager,
+    pub apalis_conn: storage::redis_follow::FollowingConnection,
     pub key: EncryptionKey,
     pub http: reqwest::Client,
     pub mailer: Mailer,

@@ -115,8 +115,8 @@ async fn build(config: Config) -> anyhow::Result<App> {
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let db = Database::connect_lazy(&config.database);
     let redis = RedisPool::connect_lazy(&config.redis).context("REDIS_URL")?;
+    let db = Database::connect_lazy(&config.database).with_write_pins(redis.clone());
     let queues = jobs::Queues::new(redis.clone());
     let apalis_conn = connect_redis(&config).await?;
     let http = outbound::client(
@@ -125,8 +125,8 @@ async fn build(config: Config) -> anyhow::Result<App> {
     )?;
     let mailer = mail::Mailer::new(&config)?;
     let files = object_store(&config)?;
-    let cache = storage::cache::Cache::new(redis.clone());
-    let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
+    let cache = storage::cache::Cache::new(redis.clone()).with_write_pins(db.write_pins().cloned());
+    let events = storage::events::EventBus::new(redis.clone());
     Ok(App {
         key: config.encryption.key.clone(),
         cache,
@@ -147,11 +147,12 @@ async fn build(config: Config) -> anyhow::Result<App> {
 
 /// The workers' Redis connection; waits for Redis rather than failing, so
 /// the worker can start before Redis does.
-async fn connect_redis(config: &Config) -> anyhow::Result<apalis_redis::ConnectionManager> {
-    let client = redis::Client::open(config.redis.url.expose_secret()).context("REDIS_URL")?;
+async fn connect_redis(config: &Config) -> anyhow::Result<storage::redis_follow::FollowingConnection> {
+    // Follows a Sentinel failover (see storage::redis_follow).
+    let target = storage::redis_target::RedisTarget::from_config(&config.redis).context("REDIS_URL")?;
     let mut delay = Duration::from_millis(200);
     loop {
-        match client.get_connection_manager().await {
+        match storage::redis_follow::FollowingConnection::connect(target.clone()).await {
             Ok(conn) => return Ok(conn),
             Err(error) => {
                 tracing::warn!(error = %error, "redis unreachable; retrying");

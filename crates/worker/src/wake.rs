@@ -11,7 +11,6 @@ use std::time::Duration;
 use apalis::prelude::WorkerContext;
 use futures::StreamExt;
 use jobs::Queue;
-use secrecy::ExposeSecret;
 use tokio::sync::mpsc;
 
 use crate::app::Wakers;
@@ -77,7 +76,8 @@ async fn subscribe(
     channels: &HashMap<String, Queue>,
     wakers: &Wakers,
 ) -> Result<(), redis::RedisError> {
-    let client = redis::Client::open(redis.url.expose_secret())?;
+    // Asks Sentinel (when configured) on every resubscribe: follows a failover.
+    let client = storage::redis_target::RedisTarget::from_config(redis)?.client().await?;
     let mut pubsub = client.get_async_pubsub().await?;
     for channel in channels.keys() {
         pubsub.subscribe(channel).await?;

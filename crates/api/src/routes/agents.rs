@@ -390,7 +390,7 @@ pub async fn list(
         auth.organization_id,
         &key,
         || async {
-            let mut conn = state.db.read().await?;
+            let mut conn = state.db.read(auth.organization_id).await?;
             let agents: Page<AgentResponse> = agents::list(&mut conn, auth.organization_id, page)
                 .await?
                 .map(AgentResponse::from);

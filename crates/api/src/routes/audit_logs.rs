@@ -101,7 +101,7 @@ pub async fn list_audit_logs(
         entity_id,
     };
     let logs = audit_logs::list(
-        &mut *state.db.read().await?,
+        &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
         &filter,
         page,

@@ -217,7 +217,7 @@ pub async fn list(
     .into_request()?;
     let (filter, cursor) = query.parse()?;
     let org = auth.organization_id;
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.read(auth.organization_id).await?;
     let rows = call_logs::page_rows(&mut conn, org, &filter, page, cursor).await?;
     // Counting a large history costs far more than the page itself, so the
     // total is cached per filter; inbound calls invalidate the namespace.
@@ -255,7 +255,7 @@ pub async fn get(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.read(auth.organization_id).await?;
     let log = call_logs::find(&mut conn, auth.organization_id, id.into_inner())
         .await
         .map_err(|e| match e {

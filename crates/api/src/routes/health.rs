@@ -20,6 +20,9 @@ pub struct HealthReport {
     version: &'static str,
     connections: Connections,
     pool: PoolFigures,
+    /// One entry per configured read replica (empty without replicas).
+    #[schema(value_type = Vec<Object>)]
+    replicas: Vec<storage::replicas::ReplicaReport>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -79,6 +82,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             waiting: stats.waiting,
             timeouts: stats.timeouts,
         },
+        replicas: state.db.replicas(),
     };
     if database {
         HttpResponse::Ok().json(report)

@@ -192,7 +192,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpR
         auth.organization_id,
         "list",
         || async {
-            let mut conn = state.db.read().await?;
+            let mut conn = state.db.read(auth.organization_id).await?;
             let rows = integrations::list(&mut conn, auth.organization_id).await?;
             let data = rows
                 .into_iter()

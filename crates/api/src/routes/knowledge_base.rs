@@ -383,7 +383,7 @@ impl SearchRequest {
 pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let org = auth.organization_id;
     cached_json(&state, Namespace::Kb, org, "stats", || async {
-        let mut conn = state.db.read().await?;
+        let mut conn = state.db.read(auth.organization_id).await?;
         let rows = kb::category_stats(&mut conn, org).await?;
         let total_documents = documents::count(&mut conn, org).await?;
         let active_agents = agents::count_active(&mut conn, org).await?;
@@ -411,7 +411,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.into_inner().into_request()?;
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.read(auth.organization_id).await?;
     let rows = kb::list(&mut conn, auth.organization_id, page).await?;
     Ok(HttpResponse::Ok().json(EntryPage::from(rows.map(EntryResponse::from))))
 }
@@ -441,7 +441,7 @@ pub async fn get(
     auth: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.read(auth.organization_id).await?;
     let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())
         .await
         .map_err(not_found)?;
@@ -507,7 +507,7 @@ pub async fn search(
         auth.organization_id,
         &key,
         || async {
-            let mut conn = state.db.read().await?;
+            let mut conn = state.db.read(auth.organization_id).await?;
             let hits = kb::search(&mut conn, auth.organization_id, &search).await?;
             let results: Vec<SearchResult> = hits
                 .into_iter()

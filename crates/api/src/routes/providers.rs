@@ -262,7 +262,7 @@ pub async fn list(
         auth.organization_id,
         &key,
         || async {
-            let mut conn = state.db.read().await?;
+            let mut conn = state.db.read(auth.organization_id).await?;
             let rows = pi::list(&mut conn, auth.organization_id, page).await?;
             Ok(ProviderPage::from(rows.map(ProviderResponse::from)))
         },
@@ -352,7 +352,7 @@ pub async fn get(
         auth.organization_id,
         &format!("id:{id}"),
         || async {
-            let mut conn = state.db.read().await?;
+            let mut conn = state.db.read(auth.organization_id).await?;
             let row = pi::find(&mut conn, auth.organization_id, id)
                 .await
                 .map_err(not_found)?;

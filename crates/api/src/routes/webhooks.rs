@@ -163,7 +163,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let page = query.into_inner().into_request()?;
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.read(auth.organization_id).await?;
     let rows = webhooks::list(&mut conn, auth.organization_id, page).await?;
     Ok(HttpResponse::Ok().json(WebhookPage::from(rows.map(WebhookResponse::from))))
 }

@@ -20,6 +20,8 @@ pub struct TestApp {
 pub struct Options {
     pub redis_url: Option<String>,
     pub database_url: Option<String>,
+    /// Streaming replicas of `database_url` (DATABASE_REPLICA_URLS).
+    pub replica_urls: Vec<String>,
     pub server: ServerConfig,
 }
 
@@ -28,6 +30,7 @@ impl Default for Options {
         Self {
             redis_url: None,
             database_url: None,
+            replica_urls: Vec::new(),
             server: ServerConfig::for_tests(),
         }
     }
@@ -45,6 +48,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(url) = &options.database_url {
         database = storage::config::DatabaseConfig::new(url, 4);
     }
+    database.replica_urls = options.replica_urls.iter().map(|u| u.clone().into()).collect();
     // Generous: under a loaded CI machine a new connection can take seconds.
     database.acquire_timeout_ms = 5000;
     let mut redis_config = redis.config();

@@ -22,6 +22,7 @@ mod knowledge_base;
 mod logs;
 mod platform;
 mod providers;
+mod replicas;
 mod seed;
 mod users;
 mod webhook_deliveries;
