@@ -79,7 +79,8 @@ pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let db = storage::Database::connect_lazy(&config.database);
     let redis = storage::RedisPool::connect_lazy(&config.redis)
         .context("REDIS_URL is not a valid Redis URL")?;
-    let cache = storage::cache::Cache::new(redis.clone());
+    let cache = storage::cache::Cache::with_first_level(redis.clone(), config.redis.clone());
+    let budget = storage::rate_limit::Leases::new(redis.clone());
     let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
     let jobs = jobs::Queues::new(redis.clone());
     let files = storage::file_store::FileStore::open(&config.server.storage_url)?;
@@ -87,6 +88,7 @@ pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
         db,
         redis,
         cache,
+        budget,
         events,
         jobs,
         files,

@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod models;
 pub mod pagination;
 pub mod rate_limit;
+pub mod raw_json;
 pub mod redis_pool;
 pub mod schema;
 pub mod telemetry;

@@ -125,7 +125,8 @@ async fn build(config: Config) -> anyhow::Result<App> {
     )?;
     let mailer = mail::Mailer::new(&config)?;
     let files = object_store(&config)?;
-    let cache = storage::cache::Cache::new(redis.clone());
+    // Its invalidations wait until every API instance's first level let go.
+    let cache = storage::cache::Cache::acknowledged(redis.clone(), config.redis.clone());
     let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
     Ok(App {
         key: config.encryption.key.clone(),
