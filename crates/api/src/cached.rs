@@ -73,17 +73,17 @@ impl<'de> Deserialize<'de> for JsonBody {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("JSON text as bytes or a string")
             }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<JsonBody, E> {
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<JsonBody, E> {
                 Ok(JsonBody(Bytes::copy_from_slice(v)))
             }
-            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<JsonBody, E> {
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<JsonBody, E> {
                 Ok(JsonBody(Bytes::from(v)))
             }
             // Entries written before the body was stored as bytes.
-            fn visit_str<E>(self, v: &str) -> Result<JsonBody, E> {
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JsonBody, E> {
                 self.visit_bytes(v.as_bytes())
             }
-            fn visit_string<E>(self, v: String) -> Result<JsonBody, E> {
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<JsonBody, E> {
                 self.visit_byte_buf(v.into_bytes())
             }
         }
