@@ -6,6 +6,7 @@ pub mod cached;
 pub mod config;
 pub mod error;
 pub mod extractors;
+pub mod json_out;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use storage::config::{DatabaseConfig, LogConfig};
 
+/// mimalloc instead of glibc malloc: a quarter of the call-log page's CPU
+/// was malloc and free (measured in docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "echosenseix-api", version, about = "EchoSenseiX API server")]
 struct Cli {

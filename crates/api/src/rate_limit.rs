@@ -1,14 +1,15 @@
 //! The per-token request budget: every bearer token may make
 //! `API_RATE_LIMIT_PER_MINUTE` requests a minute, counted in Redis so all
-//! instances share one budget. Past it: 429 with Retry-After. Without Redis
-//! the budget fails open, like the login throttle.
+//! instances share one budget (leased in batches, so most requests cost no
+//! round trip). Past it: 429 with Retry-After. Without Redis the budget
+//! fails open, like the login throttle.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 use std::time::Duration;
-use storage::rate_limit::{self, Limit};
+use storage::rate_limit::Limit;
 
 use crate::auth::principal::bearer_token;
 use crate::error::ApiError;
@@ -27,7 +28,7 @@ pub async fn per_token_budget(
     });
     if let (Some(state), Some(token_id)) = (state, token_id) {
         let limit = Limit::new(state.config.rate_limit_per_minute, Duration::from_secs(60));
-        let outcome = rate_limit::hit(&state.redis, SCOPE, &token_id, limit).await;
+        let outcome = state.budget.hit(SCOPE, &token_id, limit).await;
         if let Some(retry_after) = outcome.retry_after_secs() {
             metrics::counter!("rate_limit_rejections_total", "scope" => SCOPE).increment(1);
             let response =

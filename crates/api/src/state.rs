@@ -17,6 +17,8 @@ pub struct AppState {
     pub db: Database,
     pub redis: RedisPool,
     pub cache: Cache,
+    /// Per-token request budgets, leased from Redis in batches.
+    pub budget: storage::rate_limit::Leases,
     /// Live events to WebSocket clients of any instance (Redis pub/sub).
     pub events: EventBus,
     /// Enqueues background jobs (documents, mails, webhook deliveries).

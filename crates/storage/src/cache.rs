@@ -12,6 +12,10 @@
 //! first loader instead of running their own. Redis trouble never fails a
 //! request: after an error the cache is bypassed for a short cool-down (so a
 //! dead Redis costs no timeouts), and the error is logged once per interval.
+//!
+//! A cache built `with_first_level` also keeps decoded answers in process
+//! memory (`local.rs`), kept honest by the invalidation bus (`bus.rs`):
+//! `invalidate` returns once every listening process dropped the scope.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,8 +26,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use crate::config::RedisConfig;
 use crate::redis_pool::{RedisError, RedisPool};
 use crate::write_pins::WritePins;
+
+mod bus;
+mod local;
+
+use bus::{Bus, Forget};
+use local::Local;
 
 /// Cache namespaces with their TTL class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,19 +94,28 @@ impl Namespace {
     }
 }
 
-/// Whether an answer came from the cache (for the `X-Cache` header).
+/// Which level answered (for the `X-Cache` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheStatus {
+    /// This process' memory, no round trip.
+    HitLocal,
+    /// Redis.
     Hit,
+    /// Neither: the loader ran.
     Miss,
 }
 
 impl CacheStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::HitLocal => "HIT-LOCAL",
             Self::Hit => "HIT",
             Self::Miss => "MISS",
         }
+    }
+
+    pub fn is_hit(self) -> bool {
+        !matches!(self, Self::Miss)
     }
 }
 
@@ -115,10 +135,13 @@ pub struct Cache {
     epoch_bump_pending: Arc<AtomicBool>,
     /// Read-your-writes pins, set with every invalidation (see `write_pins`).
     write_pins: Option<WritePins>,
+    local: Option<Arc<Local>>,
+    bus: Arc<Bus>,
 }
 
 fn record(ns: Namespace, status: CacheStatus) {
     let result = match status {
+        CacheStatus::HitLocal => "hit_local",
         CacheStatus::Hit => "hit",
         CacheStatus::Miss => "miss",
     };
@@ -127,13 +150,38 @@ fn record(ns: Namespace, status: CacheStatus) {
 }
 
 impl Cache {
+    /// Redis only. Its invalidations still reach the first levels of other
+    /// processes, without waiting for them.
     pub fn new(redis: RedisPool) -> Self {
+        let bus = Bus::publisher(redis.clone());
+        Self::build(redis, None, bus)
+    }
+
+    /// Redis only, but invalidations wait until every first level of the
+    /// deployment dropped the answers (for processes that write, like the
+    /// worker). Needs a tokio runtime: it spawns the bus listener.
+    pub fn acknowledged(redis: RedisPool, config: RedisConfig) -> Self {
+        let bus = Bus::listening(redis.clone(), config, None);
+        Self::build(redis, None, bus)
+    }
+
+    /// A first level in process memory in front of Redis (the API server).
+    /// Needs a tokio runtime: it spawns the bus listener.
+    pub fn with_first_level(redis: RedisPool, config: RedisConfig) -> Self {
+        let local = Arc::new(Local::new());
+        let bus = Bus::listening(redis.clone(), config, Some(local.clone()));
+        Self::build(redis, Some(local), bus)
+    }
+
+    fn build(redis: RedisPool, local: Option<Arc<Local>>, bus: Arc<Bus>) -> Self {
         Self {
             redis,
             get_script: Arc::new(redis::Script::new(GET_SCRIPT)),
             inflight: Arc::default(),
             epoch_bump_pending: Arc::default(),
             write_pins: None,
+            local,
+            bus,
         }
     }
 
@@ -244,6 +292,8 @@ impl Cache {
                 .set_raw(ns, scope, key, &generation, bytes, ns.ttl())
                 .await;
         }
+        // First levels hold whole scopes; the value changed under them.
+        self.forget(Forget::Scope(scope, &[ns])).await;
     }
 
     /// Deletes one key of the current generation.
@@ -262,21 +312,27 @@ impl Cache {
         if deleted.is_err() {
             self.distrust_everything();
         }
+        self.forget(Forget::Scope(scope, &[ns])).await;
     }
 
     /// Makes every cached entry of `scope` (an organization) in `ns`
     /// unreachable at once: one INCR, whatever the number of keys.
     pub async fn invalidate(&self, ns: Namespace, scope: Uuid) {
-        let key = self.generation_key(ns, scope);
-        // The counter outlives the entries it guards by a margin, so a
-        // generation never goes back to one whose keys still live.
-        let ttl = ns.ttl().as_secs() * 2 + 60;
+        self.invalidate_many(&[ns], scope).await;
+    }
+
+    /// `invalidate` of several namespaces in one round trip, then one
+    /// message to every first level; returns once they all dropped them.
+    pub async fn invalidate_many(&self, namespaces: &[Namespace], scope: Uuid) {
         let mut pipe = redis::pipe();
-        pipe.atomic()
-            .incr(&key, 1)
-            .ignore()
-            .expire(&key, ttl as i64)
-            .ignore();
+        pipe.atomic();
+        for ns in namespaces {
+            let key = self.generation_key(*ns, scope);
+            // The counter outlives the entries it guards by a margin, so a
+            // generation never goes back to one whose keys still live.
+            let ttl = ns.ttl().as_secs() * 2 + 60;
+            pipe.incr(&key, 1).ignore().expire(&key, ttl as i64).ignore();
+        }
         if let Some(pins) = &self.write_pins {
             pins.add_pin(&mut pipe, scope);
         }
@@ -290,14 +346,36 @@ impl Cache {
                 pins.pin_locally();
             }
         }
+        self.forget(Forget::Scope(scope, namespaces)).await;
+    }
+
+    /// Drops `what` from this process' first level at once, then from every
+    /// other one. When the message cannot be sent, nothing tells the others:
+    /// the whole cache is distrusted and the caller waits until no first
+    /// level can still be serving what it held.
+    async fn forget(&self, what: Forget<'_>) {
+        if let Some(local) = &self.local {
+            match what {
+                Forget::Scope(scope, namespaces) => local.drop_scope(namespaces, scope),
+                Forget::Everything => local.flush(),
+            }
+        }
+        if !self.bus.broadcast(what).await {
+            self.epoch_bump_pending.store(true, Ordering::SeqCst);
+            self.bus.outlast_stale_readers().await;
+        }
     }
 
     /// An invalidation that did not reach Redis would leave a stale entry
     /// readable once Redis answers again. So the next call that reaches
-    /// Redis first moves the global epoch, which is part of every key: the
-    /// whole cache of this deployment starts empty rather than stale.
+    /// Redis first moves the global epoch, which is part of every key, and
+    /// tells every first level to flush: the whole cache of this deployment
+    /// starts empty rather than stale.
     fn distrust_everything(&self) {
         self.epoch_bump_pending.store(true, Ordering::SeqCst);
+        if let Some(local) = &self.local {
+            local.flush();
+        }
     }
 
     /// Settles a pending epoch bump; false while it cannot be settled (then
@@ -313,10 +391,17 @@ impl Cache {
                 |mut conn| async move { redis::cmd("INCR").arg(key).query_async(&mut *conn).await },
             )
             .await;
-        if bumped.is_ok() {
-            self.epoch_bump_pending.store(false, Ordering::SeqCst);
+        if bumped.is_err() {
+            return false;
         }
-        bumped.is_ok()
+        self.epoch_bump_pending.store(false, Ordering::SeqCst);
+        // Other processes' first levels may hold what the lost invalidation
+        // meant to drop.
+        if !self.bus.broadcast(Forget::Everything).await {
+            self.epoch_bump_pending.store(true, Ordering::SeqCst);
+            return false;
+        }
+        true
     }
 
     /// The cached value of `key`, or the loader's result, stored for the
@@ -330,7 +415,7 @@ impl Cache {
         loader: F,
     ) -> Result<(T, CacheStatus), E>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
@@ -338,8 +423,16 @@ impl Cache {
             record(ns, CacheStatus::Miss);
             return loader().await.map(|v| (v, CacheStatus::Miss));
         }
+        // Taken before anything is read: a fill that raced an invalidation
+        // is then never kept in the first level.
+        let snapshot = self.local.as_ref().and_then(|l| l.snapshot());
+        if let Some(value) = self.local_get::<T>(snapshot, ns, scope, key) {
+            record(ns, CacheStatus::HitLocal);
+            return Ok((value, CacheStatus::HitLocal));
+        }
         let first = self.lookup::<T>(ns, scope, key).await;
         if let Lookup::Hit(value) = first {
+            self.local_put(snapshot, ns, scope, key, &value);
             record(ns, CacheStatus::Hit);
             return Ok((value, CacheStatus::Hit));
         }
@@ -353,12 +446,21 @@ impl Cache {
         };
         let _turn = gate.lock().await;
         // Whoever held the gate before us may have filled the cache.
-        let lookup = match first {
-            Lookup::Unavailable => Lookup::Unavailable,
-            _ => self.lookup::<T>(ns, scope, key).await,
+        let lookup = if let Some(value) = self.local_get::<T>(snapshot, ns, scope, key) {
+            Lookup::Local(value)
+        } else {
+            match first {
+                Lookup::Unavailable => Lookup::Unavailable,
+                _ => self.lookup::<T>(ns, scope, key).await,
+            }
         };
         let result = match lookup {
+            Lookup::Local(value) => {
+                record(ns, CacheStatus::HitLocal);
+                Ok((value, CacheStatus::HitLocal))
+            }
             Lookup::Hit(value) => {
+                self.local_put(snapshot, ns, scope, key, &value);
                 record(ns, CacheStatus::Hit);
                 Ok((value, CacheStatus::Hit))
             }
@@ -370,6 +472,7 @@ impl Cache {
                         .set_raw(ns, scope, key, &generation, bytes, ns.ttl())
                         .await;
                 }
+                self.local_put(snapshot, ns, scope, key, &value);
                 Ok((value, CacheStatus::Miss))
             }
             Lookup::Unavailable => {
@@ -390,6 +493,30 @@ impl Cache {
             inflight.remove(&flight_key);
         }
         result
+    }
+
+    fn local_get<T: Clone + 'static>(
+        &self,
+        snapshot: Option<u64>,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+    ) -> Option<T> {
+        snapshot?;
+        self.local.as_ref()?.get(ns, scope, key)
+    }
+
+    fn local_put<T: Clone + Send + Sync + 'static>(
+        &self,
+        snapshot: Option<u64>,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+        value: &T,
+    ) {
+        if let (Some(local), Some(snapshot)) = (&self.local, snapshot) {
+            local.put(snapshot, ns, scope, key, value.clone());
+        }
     }
 
     async fn lookup<T: DeserializeOwned>(
@@ -413,6 +540,8 @@ impl Cache {
 }
 
 enum Lookup<T> {
+    /// Found in this process' first level.
+    Local(T),
     Hit(T),
     /// Missing at this generation: store the load under it.
     Miss(String),

@@ -13,6 +13,7 @@ pub mod models;
 pub mod pagination;
 pub mod pg_tls;
 pub mod rate_limit;
+pub mod raw_json;
 pub mod redis_follow;
 pub mod redis_pool;
 pub mod redis_target;

@@ -1,11 +1,15 @@
 //! Fixed-window rate limits shared by every instance through Redis, keyed
 //! `{prefix}:ratelimit:{scope}:{id}`. A limiter that cannot reach Redis
 //! answers `Outcome::Unavailable`, which allows the request: an outage of
-//! the cache must not lock every user out.
+//! the cache must not lock every user out. Budgets checked on every request
+//! lease events in batches (`lease.rs`) instead of counting each in Redis.
 
 use std::time::Duration;
 
 use crate::redis_pool::RedisPool;
+
+pub mod lease;
+pub use lease::Leases;
 
 /// At most `max` events per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

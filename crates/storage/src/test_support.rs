@@ -17,6 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{DatabaseConfig, RedisConfig};
 
+mod private_redis;
+pub use private_redis::{PrivateRedis, free_port};
+
 const TEST_DB_PREFIX: &str = "esx_test_";
 const TEMPLATE_PREFIX: &str = "esx_tpl_";
 /// Test databases older than this are leftovers of a crashed run.

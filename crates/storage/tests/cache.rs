@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use std::time::Duration;
 use storage::RedisPool;
 use storage::cache::{Cache, CacheStatus, Namespace};
 use storage::config::RedisConfig;
-use storage::test_support::TestRedis;
+use storage::test_support::{PrivateRedis, TestRedis, free_port};
 use uuid::Uuid;
 
 fn cache_for(config: &RedisConfig) -> Cache {
@@ -140,72 +139,10 @@ async fn unreachable_redis_falls_through_to_the_loader_quickly() {
     );
 }
 
-/// A private redis-server on a free port, so a test can stop and restart it.
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        let mut me = Self {
-            port,
-            child: Some(child),
-        };
-        me.wait_ready();
-        me
-    }
-
-    fn wait_ready(&mut self) {
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not start on {}", self.port);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn redis_going_away_mid_test_degrades_then_recovers() {
     let port = free_port();
-    let mut server = OwnRedis::start(port);
+    let mut server = PrivateRedis::start_on(port);
     let cache = cache_for(&RedisConfig::new(
         &format!("redis://127.0.0.1:{port}"),
         "esx",
@@ -235,7 +172,7 @@ async fn redis_going_away_mid_test_degrades_then_recovers() {
         );
     }
 
-    let _server = OwnRedis::start(port);
+    let _server = PrivateRedis::start_on(port);
     let mut recovered = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -258,7 +195,7 @@ async fn redis_going_away_mid_test_degrades_then_recovers() {
 #[tokio::test]
 async fn an_invalidation_lost_to_a_redis_stall_never_serves_stale_data() {
     let port = free_port();
-    let _server = OwnRedis::start(port);
+    let _server = PrivateRedis::start_on(port);
     let url = format!("redis://127.0.0.1:{port}");
     let cache = cache_for(&RedisConfig::new(&url, "esx"));
     let org = Uuid::new_v4();

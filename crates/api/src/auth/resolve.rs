@@ -1,10 +1,11 @@
 //! Token resolution: from a bearer token to an `AuthUser`, through the
 //! token's SHA-256 digest (the database never holds a token).
 //!
-//! Resolution runs on every request, so its answer is cached in Redis (the
-//! `session` namespace, 60 minutes, never in process memory). Each token has
-//! its own cache generation: revoking a token bumps it after the revoking
-//! transaction commits, so every instance stops accepting the token at once,
+//! Resolution runs on every request, so its answer is cached (the `session`
+//! namespace, 60 minutes, in Redis and in each instance's first level). Each
+//! token has its own cache generation: revoking a token bumps it after the
+//! revoking transaction commits and returns once every instance's first
+//! level dropped it, so every instance stops accepting the token at once,
 //! and a resolution that raced the revocation cannot be found afterwards.
 
 use chrono::{DateTime, Utc};
@@ -46,7 +47,7 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
 }
 
 /// What the cache keeps for a token: the caller and when the token expires.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Principal {
     user: AuthUser,
     expires_at: Option<DateTime<Utc>>,
@@ -62,12 +63,11 @@ fn token_scope(digest: &[u8]) -> Uuid {
 /// Makes every instance forget the cached resolution of these token digests.
 /// Call it after the transaction that revoked or deleted them has committed.
 pub async fn forget_tokens(state: &AppState, digests: &[Vec<u8>]) {
-    for digest in digests.iter().filter(|d| d.len() >= 16) {
-        state
-            .cache
-            .invalidate(Namespace::Session, token_scope(digest))
-            .await;
-    }
+    let forgets = digests
+        .iter()
+        .filter(|d| d.len() >= 16)
+        .map(|digest| state.cache.invalidate(Namespace::Session, token_scope(digest)));
+    futures::future::join_all(forgets).await;
 }
 
 fn invalid() -> ApiError {

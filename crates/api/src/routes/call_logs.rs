@@ -1,5 +1,9 @@
 //! `/api/call-logs`: the organization's call history, newest first, with
 //! filters, offset pages and keyset (`cursor`) pages for deep reads. Any role.
+//! List rows carry the summary; the whole transcript is at `/{id}`, or in
+//! the list with `?include=transcript`.
+
+mod page;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -7,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use storage::cache::Namespace;
 use storage::models::call_logs::{self, CallLog, CallLogFilter, Cursor};
+use actix_web::http::header::ContentType;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -20,7 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, get), components(schemas(CallLogResponse, CallLogPage)))]
+#[openapi(
+    paths(list, get),
+    components(schemas(CallLogResponse, CallLogListItem, CallLogPage))
+)]
 pub struct Doc;
 
 pub const STATUSES: [&str; 6] = [
@@ -83,11 +91,36 @@ pub fn micros_to_dollars(micros: i64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
+/// A row of the list: the call without its transcript, unless the request
+/// said `include=transcript`. (Written by `page.rs`; this type documents it.)
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogListItem {
+    id: Uuid,
+    agent_id: Option<Uuid>,
+    platform: String,
+    conversation_id: String,
+    phone_number: Option<String>,
+    direction: String,
+    status: String,
+    duration_seconds: i32,
+    /// US dollars.
+    cost: f64,
+    /// Only with `include=transcript`: as the platform sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcript: Option<Value>,
+    summary: Option<String>,
+    metadata: Value,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
 /// `{data, total, page, pageSize, totalPages, nextCursor}`.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallLogPage {
-    data: Vec<CallLogResponse>,
+    data: Vec<CallLogListItem>,
     total: i64,
     page: i64,
     page_size: i64,
@@ -114,11 +147,14 @@ pub struct CallLogQuery {
     pub to: Option<String>,
     /// The `nextCursor` of the previous page (keyset paging).
     pub cursor: Option<String>,
+    /// `transcript`: rows carry their whole transcript (large pages).
+    pub include: Option<String>,
 }
 
 impl CallLogQuery {
-    /// The filter and cursor, or one 422 naming every invalid parameter.
-    fn parse(self) -> ApiResult<(CallLogFilter, Option<Cursor>)> {
+    /// The filter, cursor and whether rows carry transcripts, or one 422
+    /// naming every invalid parameter.
+    fn parse(self) -> ApiResult<(CallLogFilter, Option<Cursor>, bool)> {
         let mut errors = Map::new();
         let mut fail = |field: &str, reason: &str| {
             errors.insert(field.to_owned(), Value::String(reason.to_owned()));
@@ -161,6 +197,14 @@ impl CallLogQuery {
             }
             parsed
         });
+        let transcripts = match self.include.as_deref() {
+            None | Some("") => false,
+            Some("transcript") => true,
+            Some(_) => {
+                fail("include", "must be transcript");
+                false
+            }
+        };
         if !errors.is_empty() {
             return Err(ApiError::validation(Value::Object(errors)));
         }
@@ -172,6 +216,7 @@ impl CallLogQuery {
                 to,
             },
             cursor,
+            transcripts,
         ))
     }
 }
@@ -197,8 +242,9 @@ fn total_key(filter: &CallLogFilter) -> String {
 #[utoipa::path(
     get, path = "/api/call-logs", tag = "call-logs",
     description = "The organization's calls, newest first. Any role. Offset pages with `page`, or keyset \
-                   pages with `cursor` (constant cost however deep). `total` is cached per filter for up to \
-                   5 minutes (calls arriving through the webhook refresh it at once).",
+                   pages with `cursor` (constant cost however deep). Rows carry the summary, not the \
+                   transcript (that is at `/api/call-logs/{id}`), unless `include=transcript`. `total` is \
+                   cached per filter for up to 5 minutes (calls arriving through the webhook refresh it at once).",
     params(CallLogQuery),
     responses((status = 200, body = CallLogPage), (status = 401), (status = 422)),
     security(("bearer" = []))
@@ -215,10 +261,10 @@ pub async fn list(
         limit: query.limit,
     }
     .into_request()?;
-    let (filter, cursor) = query.parse()?;
+    let (filter, cursor, transcripts) = query.parse()?;
     let org = auth.organization_id;
     let mut conn = state.db.read(auth.organization_id).await?;
-    let rows = call_logs::page_rows(&mut conn, org, &filter, page, cursor).await?;
+    let rows = call_logs::page_list(&mut conn, org, &filter, page, cursor, transcripts).await?;
     // Counting a large history costs far more than the page itself, so the
     // total is cached per filter; inbound calls invalidate the namespace.
     let (total, cache) = state
@@ -227,19 +273,16 @@ pub async fn list(
             call_logs::count(&mut conn, org, &filter)
         })
         .await?;
-    let logs = call_logs::into_page(rows, total, page);
-    let next_cursor = logs.next_cursor.clone();
-    let logs = logs.map(CallLogResponse::from);
+    drop(conn);
+    let facts = page::PageFacts {
+        total,
+        page,
+        next_cursor: call_logs::next_cursor(rows.len(), rows.last().map(|(r, _)| r), page),
+    };
     Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
         .insert_header(("x-cache", cache.as_str()))
-        .json(CallLogPage {
-            data: logs.data,
-            total: logs.total,
-            page: logs.page,
-            page_size: logs.page_size,
-            total_pages: logs.total_pages,
-            next_cursor,
-        }))
+        .body(page::write(&rows, &facts, transcripts)))
 }
 
 #[utoipa::path(

@@ -97,7 +97,14 @@ async fn lists_newest_first_with_filters_and_camel_case_fields() {
     assert_eq!(first["cost"], 0.125);
     assert_eq!(first["durationSeconds"], 90);
     assert_eq!(first["agentId"], agent.id.to_string());
-    assert_eq!(first["transcript"][0]["message"], "Hello");
+    // List rows carry the summary; the transcript only when asked for.
+    assert_eq!(first["summary"], "Booked a cleaning");
+    assert!(first.get("transcript").is_none(), "{first}");
+    let (_, whole) = get(&app, &user, "/api/call-logs?include=transcript").await;
+    assert_eq!(whole["data"][0]["transcript"][0]["message"], "Hello");
+    assert_eq!(whole["data"][0]["id"], first["id"]);
+    let (status, _) = get(&app, &user, "/api/call-logs?include=everything").await;
+    assert_eq!(status, 422);
     assert!(
         first["conversationId"]
             .as_str()

@@ -15,6 +15,28 @@ pub struct TestApp {
     pub state: AppState,
     pub db: TestDatabase,
     pub redis: TestRedis,
+    /// What this instance was built with, for `spawn_peer`.
+    config: ApiConfig,
+}
+
+/// Another instance of the same deployment (same database, same Redis and
+/// prefix), as a second server behind a load balancer.
+pub struct Peer {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Peer {
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: &TestUser,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&user.token)
+    }
 }
 
 pub struct Options {
@@ -66,7 +88,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         },
         server: options.server,
     };
-    let app = Application::build(config).await.expect("build the app");
+    let app = Application::build(config.clone())
+        .await
+        .expect("build the app");
     let (port, state) = app.spawn();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -78,10 +102,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         state,
         db,
         redis,
+        config,
     }
 }
 
 impl TestApp {
+    pub async fn spawn_peer(&self) -> Peer {
+        let app = Application::build(self.config.clone())
+            .await
+            .expect("build the peer");
+        let (port, _) = app.spawn();
+        Peer {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -232,7 +232,8 @@ async fn the_overview_shows_an_inbound_call_immediately() {
     let before: Value = list(&app).await.unwrap().json().await.unwrap();
     assert_eq!(before["total"], 0);
     let cached = list(&app).await.unwrap();
-    assert_eq!(cached.headers()["x-cache"], "HIT");
+    let level = cached.headers()["x-cache"].to_str().unwrap();
+    assert!(level.starts_with("HIT"), "{level}");
     assert_eq!(
         post(&app, &body, Some(sign(&body, Utc::now().timestamp())))
             .await

@@ -11,6 +11,7 @@ mod api_keys;
 mod audit_logs;
 mod auth;
 mod cache;
+mod cache_levels;
 mod call_logs;
 mod documents;
 mod enqueue;

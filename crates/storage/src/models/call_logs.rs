@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Timestamptz};
+use diesel::sql_types::{Bool, Jsonb, Nullable, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
+use crate::raw_json::RawJson;
 use crate::schema::call_logs;
 
 #[derive(
@@ -34,6 +35,27 @@ pub struct CallLog {
     pub ended_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A row of the call-log list, its jsonb read as raw text to pass through;
+/// the transcript only when the caller asked for it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = call_logs, check_for_backend(diesel::pg::Pg))]
+pub struct ListRow {
+    pub id: Uuid,
+    pub agent_id: Option<Uuid>,
+    pub platform: String,
+    pub conversation_id: String,
+    pub phone_number: Option<String>,
+    pub direction: String,
+    pub status: String,
+    pub duration_seconds: i32,
+    pub cost_micros: i64,
+    pub summary: Option<String>,
+    pub metadata: RawJson,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -157,6 +179,44 @@ pub async fn page_rows(
         .select(CallLog::as_select())
         .load(conn)
         .await
+}
+
+/// The list rows of one page, with each transcript when `transcripts`.
+pub async fn page_list(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    filter: &CallLogFilter,
+    page: PageRequest,
+    cursor: Option<Cursor>,
+    transcripts: bool,
+) -> QueryResult<Vec<(ListRow, Option<RawJson>)>> {
+    let query = page_query(org, filter, page, cursor);
+    if transcripts {
+        query
+            .select((ListRow::as_select(), call_logs::transcript.nullable()))
+            .load(conn)
+            .await
+    } else {
+        query
+            .select((ListRow::as_select(), sql::<Nullable<Jsonb>>("NULL")))
+            .load(conn)
+            .await
+    }
+}
+
+/// The keyset cursor after `row` when the page was full.
+pub fn next_cursor(rows: usize, last: Option<&ListRow>, page: PageRequest) -> Option<String> {
+    (rows as i64 == page.limit())
+        .then(|| {
+            last.map(|r| {
+                Cursor {
+                    started_at: r.started_at,
+                    id: r.id,
+                }
+                .encode()
+            })
+        })
+        .flatten()
 }
 
 /// Calls matching `filter`: an index-only scan, but one that grows with the

@@ -1,0 +1,122 @@
+//! The first-level (in-process) cache with two real instances on one
+//! database and one Redis: `X-Cache` tells which level answered, a write on
+//! one instance is never served stale by the other once it returned (token
+//! revocation included), and without Redis both serve from Postgres.
+
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+use storage::test_support::PrivateRedis;
+
+use crate::helpers::{Options, spawn_app, spawn_app_with};
+
+async fn send(request: RequestBuilder) -> (u16, String, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let cache = response
+        .headers()
+        .get("x-cache")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, cache, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Reads `request()` until an instance answers it from memory (its bus
+/// listener starts in the background); fails only if that never happens.
+async fn until_local(request: impl Fn() -> RequestBuilder) -> Value {
+    for _ in 0..400 {
+        let (status, cache, body) = send(request()).await;
+        assert_eq!(status, 200);
+        if cache == "HIT-LOCAL" {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("never answered from the first level");
+}
+
+#[tokio::test]
+async fn x_cache_names_the_level_that_answered() {
+    let app = spawn_app().await;
+    let owner = app.new_org_user("owner").await;
+    let peer = app.spawn_peer().await;
+    let (_, first, _) = send(app.authed(Method::GET, "/api/agents", &owner)).await;
+    assert_eq!(first, "MISS");
+    // The peer has never seen it: Redis answers, then its own memory.
+    let (_, second, _) = send(peer.authed(Method::GET, "/api/agents", &owner)).await;
+    assert!(second.starts_with("HIT"), "{second}");
+    until_local(|| peer.authed(Method::GET, "/api/agents", &owner)).await;
+}
+
+#[tokio::test]
+async fn a_write_on_one_instance_is_never_served_stale_by_another() {
+    let app = spawn_app().await;
+    let owner = app.new_org_user("owner").await;
+    let peer = app.spawn_peer().await;
+    let created = send(
+        app.authed(Method::POST, "/api/agents", &owner)
+            .json(&json!({"name": "v0"})),
+    )
+    .await
+    .2;
+    let path = format!("/api/agents/{}", created["id"].as_str().unwrap());
+    until_local(|| peer.authed(Method::GET, &path, &owner)).await;
+    until_local(|| peer.authed(Method::GET, "/api/agents", &owner)).await;
+    for round in 1..8 {
+        let name = format!("v{round}");
+        let (status, _, _) = send(
+            app.authed(Method::PATCH, &path, &owner)
+                .json(&json!({"name": name})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // The very next reads on the other instance see the write.
+        let (_, cache, one) = send(peer.authed(Method::GET, &path, &owner)).await;
+        assert_eq!((one["name"].as_str(), cache.as_str()), (Some(name.as_str()), "MISS"));
+        let (_, _, list) = send(peer.authed(Method::GET, "/api/agents", &owner)).await;
+        assert_eq!(list["data"][0]["name"], name.as_str());
+        until_local(|| peer.authed(Method::GET, &path, &owner)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_one_instance_fails_on_the_other_at_once() {
+    let app = spawn_app().await;
+    let owner = app.new_org_user("owner").await;
+    let peer = app.spawn_peer().await;
+    // The peer resolves the token from memory by now: its first level is
+    // live (answers come from it) and the token was resolved through it.
+    until_local(|| peer.authed(Method::GET, "/api/agents", &owner)).await;
+    let (status, _, _) = send(app.authed(Method::POST, "/api/auth/logout", &owner)).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = send(peer.authed(Method::GET, "/api/agents", &owner)).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = send(app.authed(Method::GET, "/api/agents", &owner)).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn with_redis_gone_both_instances_serve_fresh_answers_from_postgres() {
+    let mut redis = PrivateRedis::start();
+    let app = spawn_app_with(Options {
+        redis_url: Some(redis.url()),
+        ..Options::default()
+    })
+    .await;
+    let owner = app.new_org_user("owner").await;
+    let peer = app.spawn_peer().await;
+    let before = until_local(|| peer.authed(Method::GET, "/api/agents", &owner)).await;
+    assert_eq!(before["total"], 0);
+    redis.stop();
+    // The invalidation of this write cannot be sent; the write still
+    // succeeds, and returns once no first level can serve what it held.
+    let (status, _, _) = send(
+        app.authed(Method::POST, "/api/agents", &owner)
+            .json(&json!({"name": "Ava"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    for _ in 0..3 {
+        let (status, cache, list) = send(peer.authed(Method::GET, "/api/agents", &owner)).await;
+        assert_eq!((status, cache.as_str(), list["total"].as_i64()), (200, "MISS", Some(1)));
+    }
+}
