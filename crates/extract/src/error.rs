@@ -19,6 +19,20 @@ pub enum ExtractError {
     /// The file, or what it unpacks to, is larger than the configured limit.
     #[error("the document is larger than the limit of {limit_bytes} bytes")]
     TooLarge { limit_bytes: u64 },
+    /// What the file's compressed parts inflate to (docx zip entries, PDF streams) passes the
+    /// decompression cap: a zip or deflate bomb.
+    #[error("the document unpacks to more than the limit of {limit_bytes} bytes")]
+    Unpacked { limit_bytes: u64 },
+    /// The extracted text passes the output budget (a CSV repeating a huge header on every row,
+    /// JSON repeating long key paths).
+    #[error("the document's text is larger than the limit of {limit_bytes} bytes")]
+    OutputTooLarge { limit_bytes: u64 },
+    /// The document has more pages than the page limit.
+    #[error("the document has more than {limit} pages")]
+    TooManyPages { limit: u32 },
+    /// Reading the document took longer than the time limit.
+    #[error("reading the document took longer than {limit_secs} s")]
+    TimedOut { limit_secs: u64 },
 }
 
 impl ExtractError {
@@ -29,6 +43,10 @@ impl ExtractError {
             Self::Corrupt(_) => "corrupt_file",
             Self::Empty => "empty_document",
             Self::TooLarge { .. } => "file_too_large",
+            Self::Unpacked { .. } => "decompression_limit",
+            Self::OutputTooLarge { .. } => "output_too_large",
+            Self::TooManyPages { .. } => "too_many_pages",
+            Self::TimedOut { .. } => "extraction_timeout",
         }
     }
 
@@ -54,5 +72,23 @@ mod tests {
             ExtractError::TooLarge { limit_bytes: 1 }.code(),
             "file_too_large"
         );
+        let budgets = [
+            (
+                ExtractError::Unpacked { limit_bytes: 1 },
+                "decompression_limit",
+            ),
+            (
+                ExtractError::OutputTooLarge { limit_bytes: 1 },
+                "output_too_large",
+            ),
+            (ExtractError::TooManyPages { limit: 1 }, "too_many_pages"),
+            (
+                ExtractError::TimedOut { limit_secs: 1 },
+                "extraction_timeout",
+            ),
+        ];
+        for (error, code) in budgets {
+            assert_eq!(error.code(), code);
+        }
     }
 }

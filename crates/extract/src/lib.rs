@@ -5,6 +5,7 @@
 //! [`Extracted::text`]; the API calls [`detect_format`] to refuse unsupported uploads (415)
 //! before storing them.
 
+mod budget;
 mod chunk;
 mod error;
 mod format;
@@ -15,6 +16,8 @@ pub mod test_support;
 pub use chunk::{ChunkOptions, chunk, chunk_ranges};
 pub use error::ExtractError;
 pub use format::{Format, detect_format};
+
+use std::time::Duration;
 
 /// The text of a document: one string per page for PDF, a single page for the other formats.
 /// Pages are tidied: `\n` line ends, no trailing spaces, at most one blank line in a row, which
@@ -39,13 +42,23 @@ impl Extracted {
     }
 }
 
-/// Size limits that protect the worker from oversized or zip-bomb uploads.
+/// Budgets that bound the memory and time one upload can cost the worker, whatever its bytes.
+/// docs/SECURITY.md lists the defaults and what each one stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest upload accepted, in bytes.
     pub max_input_bytes: u64,
-    /// Largest decompressed part read from an archive (a docx's `word/document.xml`), in bytes.
+    /// Most bytes the compressed parts of a file may inflate to, all parts together: the docx's
+    /// `word/document.xml`, every deflated stream of a PDF.
     pub max_unpacked_bytes: u64,
+    /// Most bytes of extracted text, all pages together. At least `max_input_bytes`, so a plain
+    /// text file at the size limit still fits.
+    pub max_output_bytes: u64,
+    /// Most pages of a PDF.
+    pub max_pages: u32,
+    /// Longest time one extraction may run; checked between rows, records and pages, so one slow
+    /// page of a third-party parser can overrun it by that page's time.
+    pub max_duration: Duration,
 }
 
 impl Default for Limits {
@@ -53,6 +66,9 @@ impl Default for Limits {
         Self {
             max_input_bytes: 64 * 1024 * 1024,
             max_unpacked_bytes: 256 * 1024 * 1024,
+            max_output_bytes: 64 * 1024 * 1024,
+            max_pages: 5_000,
+            max_duration: Duration::from_secs(60),
         }
     }
 }

@@ -118,40 +118,71 @@ pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
 /// A minimal valid PDF, one page per item, each line of a page drawn in Helvetica. Characters
 /// outside printable ASCII become `?` (the standard font's encoding is not Unicode).
 pub fn pdf(pages: &[&str]) -> Vec<u8> {
-    let mut objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        String::new(), // the page tree, once the page ids are known
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_owned(),
+    let contents: Vec<Vec<u8>> = pages
+        .iter()
+        .map(|page| {
+            let mut content = String::from("BT /F1 12 Tf 14 TL 72 720 Td\n");
+            for line in page.lines() {
+                content.push_str(&format!("({}) Tj T*\n", pdf_escape(line)));
+            }
+            content.push_str("ET");
+            content.into_bytes()
+        })
+        .collect();
+    pdf_of(&contents, "")
+}
+
+/// A deflate bomb: a PDF of `pages` pages whose content streams are each `inflated_per_page`
+/// spaces, deflated (about a thousand to one), so the file stays small.
+pub fn pdf_bomb(pages: usize, inflated_per_page: usize) -> Vec<u8> {
+    use flate2::Compression;
+    use flate2::write::ZlibEncoder;
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+    let block = vec![b' '; 1024 * 1024];
+    let mut left = inflated_per_page;
+    while left > 0 {
+        let n = left.min(block.len());
+        encoder.write_all(&block[..n]).unwrap();
+        left -= n;
+    }
+    let stream = encoder.finish().unwrap();
+    pdf_of(&vec![stream; pages], "/Filter /FlateDecode ")
+}
+
+/// A PDF with one page per content stream, the streams written as given under `filter`.
+fn pdf_of(contents: &[Vec<u8>], filter: &str) -> Vec<u8> {
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        Vec::new(), // the page tree, once the page ids are known
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
     ];
     let mut kids = Vec::new();
-    for page in pages {
+    for content in contents {
         let page_id = objects.len() + 1;
         kids.push(format!("{page_id} 0 R"));
         objects.push(format!(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
             page_id + 1
-        ));
-        let mut content = String::from("BT /F1 12 Tf 14 TL 72 720 Td\n");
-        for line in page.lines() {
-            content.push_str(&format!("({}) Tj T*\n", pdf_escape(line)));
-        }
-        content.push_str("ET");
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len()
-        ));
+        ).into_bytes());
+        let mut object = format!("<< {filter}/Length {} >>\nstream\n", content.len()).into_bytes();
+        object.extend_from_slice(content);
+        object.extend_from_slice(b"\nendstream");
+        objects.push(object);
     }
     objects[1] = format!(
         "<< /Type /Pages /Kids [{}] /Count {} >>",
         kids.join(" "),
-        pages.len()
-    );
+        contents.len()
+    )
+    .into_bytes();
     let mut out = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, object) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(object);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref_offset = out.len();
     let mut xref = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);

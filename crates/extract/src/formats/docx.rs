@@ -23,7 +23,7 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<String, ExtractEr
 }
 
 fn read_document_part(bytes: &[u8], limit: u64) -> Result<Vec<u8>, ExtractError> {
-    let too_large = ExtractError::TooLarge { limit_bytes: limit };
+    let too_large = ExtractError::Unpacked { limit_bytes: limit };
     let mut archive = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| ExtractError::corrupt(format!("not a docx (zip) archive: {e}")))?;
     let part = archive

@@ -4,18 +4,25 @@
 use serde_json::Value;
 
 use crate::ExtractError;
+use crate::budget::Budget;
 
-pub(crate) fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
+pub(crate) fn extract(bytes: &[u8], budget: &mut Budget) -> Result<String, ExtractError> {
     let source = super::text::decode(bytes)?;
     let value: Value = serde_json::from_str(&source)
         .map_err(|e| ExtractError::corrupt(format!("invalid JSON: {e}")))?;
     let mut out = String::new();
-    flatten(&value, "", &mut out);
+    flatten(&value, "", &mut out, budget)?;
     Ok(out)
 }
 
-// serde_json refuses input nested deeper than 128 levels, which bounds this recursion.
-fn flatten(value: &Value, path: &str, out: &mut String) {
+// serde_json refuses input nested deeper than 128 levels, which bounds this recursion. Each line
+// repeats its whole key path, so lines are charged to the budget before they are written.
+fn flatten(
+    value: &Value,
+    path: &str,
+    out: &mut String,
+    budget: &mut Budget,
+) -> Result<(), ExtractError> {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
@@ -24,26 +31,27 @@ fn flatten(value: &Value, path: &str, out: &mut String) {
                 } else {
                     format!("{path}.{key}")
                 };
-                flatten(child, &child_path, out);
+                flatten(child, &child_path, out, budget)?;
             }
         }
         Value::Array(items) if items.iter().all(is_scalar) => {
             let values: Vec<String> = items.iter().filter_map(scalar).collect();
-            line(path, &values.join(", "), out);
+            line(path, &values.join(", "), out, budget)?;
         }
         Value::Array(items) => {
             for item in items {
                 paragraph_break(out);
-                flatten(item, path, out);
+                flatten(item, path, out, budget)?;
             }
             paragraph_break(out);
         }
         scalar_value => {
             if let Some(text) = scalar(scalar_value) {
-                line(path, &text, out);
+                line(path, &text, out, budget)?;
             }
         }
     }
+    Ok(())
 }
 
 fn is_scalar(value: &Value) -> bool {
@@ -65,10 +73,17 @@ fn paragraph_break(out: &mut String) {
     }
 }
 
-fn line(path: &str, value: &str, out: &mut String) {
+fn line(
+    path: &str,
+    value: &str,
+    out: &mut String,
+    budget: &mut Budget,
+) -> Result<(), ExtractError> {
     if value.trim().is_empty() {
-        return;
+        return Ok(());
     }
+    // At most two separator bytes, the path, ": " and the value.
+    budget.charge(2 + path.len() + 2 + value.len())?;
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
@@ -77,12 +92,38 @@ fn line(path: &str, value: &str, out: &mut String) {
         out.push_str(": ");
     }
     out.push_str(value);
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::extract;
+    use super::extract as extract_with;
+    use crate::budget::Budget;
     use crate::formats::text::tidy;
+    use crate::{ExtractError, Limits};
+
+    fn extract(bytes: &[u8]) -> Result<String, ExtractError> {
+        extract_with(bytes, &mut Budget::new(&Limits::default()))
+    }
+
+    #[test]
+    fn long_key_paths_stop_at_the_budget() {
+        let key = "k".repeat(1_000);
+        let json = format!(
+            "{{\"{key}\": [{}{{}}]}}",
+            format!("{{\"{key}\": 1}},").repeat(200)
+        );
+        let limits = Limits {
+            max_output_bytes: 100_000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            extract_with(json.as_bytes(), &mut Budget::new(&limits)).map(|_| ()),
+            Err(ExtractError::OutputTooLarge {
+                limit_bytes: 100_000
+            })
+        );
+    }
 
     #[test]
     fn nested_objects_and_arrays() {

@@ -137,7 +137,7 @@ fn docx_zip_bomb_is_too_large() {
     };
     assert_eq!(
         extract_text_with_limits(&bytes, DOCX, "a.docx", &limits),
-        Err(ExtractError::TooLarge {
+        Err(ExtractError::Unpacked {
             limit_bytes: 10_000
         })
     );
