@@ -82,7 +82,7 @@ pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let cache = storage::cache::Cache::with_first_level(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
     let budget = storage::rate_limit::Leases::new(redis.clone());
-    let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
+    let events = storage::events::EventBus::new(redis.clone());
     let jobs = jobs::Queues::new(redis.clone());
     let files = storage::file_store::FileStore::open(&config.server.storage_url)?;
     Ok(AppState {

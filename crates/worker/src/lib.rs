@@ -128,7 +128,7 @@ async fn build(config: Config) -> anyhow::Result<App> {
     // Its invalidations wait until every API instance's first level let go.
     let cache = storage::cache::Cache::acknowledged(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
-    let events = storage::events::EventBus::new(config.redis.clone(), redis.clone());
+    let events = storage::events::EventBus::new(redis.clone());
     Ok(App {
         key: config.encryption.key.clone(),
         cache,

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -168,10 +167,12 @@ impl Bus {
     }
 
     async fn listen_once(self: &Arc<Self>) -> Result<(), redis::RedisError> {
-        let Some(config) = &self.config else {
+        if self.config.is_none() {
             return Ok(());
-        };
-        let client = redis::Client::open(config.url.expose_secret())?;
+        }
+        // Through the pool's target: after a Sentinel failover the listener
+        // reconnects to the new primary.
+        let client = self.redis.target().client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
         let bus_channel = self.bus_channel();
         let ack_channel = self.ack_channel(&self.instance);
