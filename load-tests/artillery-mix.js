@@ -11,36 +11,18 @@
 
 'use strict';
 
-const crypto = require('node:crypto');
 const MIX = require('./mix.json');
+const { pickScenario: pick, fill, stepName, emailOf: emailOfN, loginStep } = require('./mix-lib.js');
 
-const TOTAL_WEIGHT = MIX.scenarios.reduce((sum, s) => sum + s.weight, 0);
-const LOGIN = MIX.scenarios.flatMap((s) => s.steps).find((step) => step.captureToken);
+const LOGIN = loginStep(MIX);
+const emailOf = (n) => emailOfN(MIX, n);
 let nextUser = 0;
-
-function emailOf(n) {
-  return MIX.users.email.replace('{n}', String(n));
-}
-
-function fill(value, vars) {
-  if (typeof value === 'string') {
-    return value
-      .replace('{email}', vars.email)
-      .replace('{password}', MIX.users.password)
-      .replace('{searchTerm}', MIX.searchTerms[Math.floor(Math.random() * MIX.searchTerms.length)])
-      .replace('{uuid}', crypto.randomUUID());
-  }
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars)]));
-  }
-  return value;
-}
 
 async function login(target, email) {
   const res = await fetch(`${target}${LOGIN.path}`, {
     method: LOGIN.method,
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(fill(LOGIN.body, { email })),
+    body: JSON.stringify(fill(MIX, LOGIN.body, email)),
   });
   const text = await res.text();
   if (res.status !== 200) {
@@ -70,15 +52,7 @@ function pickScenario(context, events, done) {
   const i = nextUser++ % MIX.users.count;
   context.vars.email = emailOf(i + 1);
   context.vars.token = context.vars.tokens[i];
-  let roll = Math.random() * TOTAL_WEIGHT;
-  let scenario = MIX.scenarios[MIX.scenarios.length - 1];
-  for (const s of MIX.scenarios) {
-    roll -= s.weight;
-    if (roll < 0) {
-      scenario = s;
-      break;
-    }
-  }
+  const scenario = pick(MIX);
   context.vars.steps = scenario.steps;
   context.vars.stepIndex = 0;
   events.emit('counter', `mix.scenario.${scenario.name}`, 1);
@@ -88,11 +62,11 @@ function pickScenario(context, events, done) {
 function applyStep(req, context, events, done) {
   const step = context.vars.steps[context.vars.stepIndex];
   req.method = step.method;
-  req.url = `${context.vars.target}${fill(step.path, context.vars)}`;
-  context.vars.stepName = step.name || `${step.method} ${step.path.split('?')[0]}`;
+  req.url = `${context.vars.target}${fill(MIX, step.path, context.vars.email)}`;
+  context.vars.stepName = stepName(step);
   req.headers = { ...(req.headers || {}), 'Content-Type': 'application/json' };
   if (step.auth !== false) req.headers.Authorization = `Bearer ${context.vars.token}`;
-  if (step.body) req.json = fill(step.body, context.vars);
+  if (step.body) req.json = fill(MIX, step.body, context.vars.email);
   return done();
 }
 

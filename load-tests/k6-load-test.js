@@ -14,6 +14,7 @@ import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
 
 const MIX = JSON.parse(open('./mix.json'));
+const { pickScenario, fill, stepName, emailOf, loginStep } = require('./mix-lib.js');
 const BASE_URL = (__ENV.BASE_URL || 'http://localhost:5000').replace(/\/+$/, '');
 const PROFILE = __ENV.PROFILE || 'full';
 const THINK_TIME = Number(__ENV.THINK_TIME || MIX.thinkTimeSeconds);
@@ -32,45 +33,6 @@ export const options = {
   userAgent: 'EchoSenseiX k6 load test',
 };
 
-const TOTAL_WEIGHT = MIX.scenarios.reduce((sum, s) => sum + s.weight, 0);
-
-function pickScenario() {
-  let roll = Math.random() * TOTAL_WEIGHT;
-  for (const s of MIX.scenarios) {
-    roll -= s.weight;
-    if (roll < 0) return s;
-  }
-  return MIX.scenarios[MIX.scenarios.length - 1];
-}
-
-function uuid() {
-  return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (c) => {
-    const r = Math.floor(Math.random() * 16);
-    return (c === 'x' ? r : (r & 0x3) | 0x8).toString(16);
-  });
-}
-
-// Fills {email}, {password}, {searchTerm} and {uuid} in a string or a JSON body.
-function fill(value, user) {
-  if (typeof value === 'string') {
-    return value
-      .replace('{email}', user.email)
-      .replace('{password}', MIX.users.password)
-      .replace('{searchTerm}', MIX.searchTerms[Math.floor(Math.random() * MIX.searchTerms.length)])
-      .replace('{uuid}', uuid());
-  }
-  if (value && typeof value === 'object') {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fill(v, user);
-    return out;
-  }
-  return value;
-}
-
-function stepName(step) {
-  return step.name || `${step.method} ${step.path.split('?')[0]}`;
-}
-
 function send(step, user) {
   const expect = step.expect || [200];
   const headers = { 'Content-Type': 'application/json' };
@@ -80,8 +42,8 @@ function send(step, user) {
     tags: { name: stepName(step) },
     responseCallback: http.expectedStatuses(...expect),
   };
-  const body = step.body ? JSON.stringify(fill(step.body, user)) : null;
-  const res = http.request(step.method, `${BASE_URL}${fill(step.path, user)}`, body, params);
+  const body = step.body ? JSON.stringify(fill(MIX, step.body, user.email)) : null;
+  const res = http.request(step.method, `${BASE_URL}${fill(MIX, step.path, user.email)}`, body, params);
   check(res, { [`${stepName(step)} answers ${expect.join('/')}`]: (r) => expect.includes(r.status) });
   if (step.captureToken && res.status === 200) {
     user.token = res.json('token');
@@ -94,8 +56,8 @@ let user = null;
 
 function login() {
   const n = ((exec.vu.idInTest - 1) % MIX.users.count) + 1;
-  const me = { email: MIX.users.email.replace('{n}', String(n)), token: null };
-  const res = send(MIX.scenarios.find((s) => s.steps[0].captureToken).steps[0], me);
+  const me = { email: emailOf(MIX, n), token: null };
+  const res = send(loginStep(MIX), me);
   if (res.status !== 200 || !me.token) {
     fail(`login as ${me.email} failed with HTTP ${res.status}: ${res.body}. ` +
       'Seed first (echosenseix-api seed) and check BASE_URL.');
@@ -105,7 +67,7 @@ function login() {
 
 export default function () {
   if (user === null) user = login();
-  for (const step of pickScenario().steps) {
+  for (const step of pickScenario(MIX).steps) {
     send(step, user);
   }
   sleep(THINK_TIME * (0.5 + Math.random()));

@@ -15,34 +15,14 @@ Prints figures; asserts nothing. Stops the extra worker at the end.
 
 import argparse
 import concurrent.futures
-import json
 import os
 import subprocess
 import time
-import urllib.request
 import uuid
 
+from api_client import login, upload
+
 CLUSTER = os.path.join(os.path.dirname(__file__), "..", "cluster.sh")
-
-
-def login(base, email, password):
-    req = urllib.request.Request(f"{base}/api/auth/login", method="POST",
-                                 data=json.dumps({"email": email, "password": password}).encode())
-    req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())["token"]
-
-
-def upload(base, token, name):
-    boundary = uuid.uuid4().hex
-    text = f"{name}: refunds are processed within five business days. " * 20
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; "
-            f"filename=\"{name}.txt\"\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--{boundary}--\r\n").encode()
-    req = urllib.request.Request(f"{base}/api/documents/upload", data=body, method="POST")
-    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-    req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return r.status
 
 
 def completed(prefix):
@@ -66,7 +46,9 @@ def main():
     token = login(a.base, a.email, a.password)
     t0 = time.time()
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        codes = list(pool.map(lambda i: upload(a.base, token, f"{prefix}{i:05d}"), range(a.documents)))
+        text = "Refunds are processed within five business days. " * 20
+        codes = list(pool.map(lambda i: upload(a.base, token, f"{prefix}{i:05d}.txt", text)[0],
+                              range(a.documents)))
     print(f"uploaded {len(codes)} documents ({codes.count(202)} answered 202) in {time.time() - t0:.1f} s")
 
     subprocess.run([CLUSTER, "add-worker", "documents", "document-processing"], check=True)

@@ -7,11 +7,11 @@
 # driver's per-second lines (cumulative requests and errors) show the error rate
 # over the seconds after the kill. Prints figures; asserts nothing.
 #
-#   scripts/measure/kill_api.sh            # DURATION=40 KILL_AT=10 BACK_AT=25 USERS=50
+#   scripts/measure/kill_api.sh            # DURATION=40 KILL_AT=12 BACK_AT=25 USERS=50
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-40}
-KILL_AT=${KILL_AT:-10}
+KILL_AT=${KILL_AT:-12}
 BACK_AT=${BACK_AT:-25}
 USERS=${USERS:-50}
 BASE=${BASE:-http://127.0.0.1:${CLUSTER_PORT:-8080}}

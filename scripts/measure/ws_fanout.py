@@ -25,25 +25,7 @@ import uuid
 
 import websockets
 
-
-def post_json(url, body, token=None):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
-
-
-def upload(base, token, name, text):
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; "
-            f"filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--{boundary}--\r\n").encode()
-    req = urllib.request.Request(f"{base}/api/documents/upload", data=body, method="POST")
-    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-    req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+from api_client import login, upload
 
 
 def ws_gauge(instance):
@@ -81,7 +63,7 @@ async def main():
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
 
-    token = post_json(f"{a.base}/api/auth/login", {"email": a.email, "password": a.password})["token"]
+    token = login(a.base, a.email, a.password)
     ws_url = a.base.replace("http", "ws", 1) + f"/ws/realtime-sync?token={token}"
     ready = asyncio.Semaphore(0)
     arrivals = []
@@ -92,7 +74,7 @@ async def main():
     spread = {i: ws_gauge(i) for i in a.instances.split(",")}
     print(f"{a.clients} clients open through {a.base}; per instance: {spread}")
 
-    doc = upload(a.base, token, f"fanout-{uuid.uuid4().hex[:8]}.txt",
+    _, doc = upload(a.base, token, f"fanout-{uuid.uuid4().hex[:8]}.txt",
                  "Opening hours are nine to five on weekdays. " * 40)
     print(f"uploaded document {doc.get('id') or doc.get('documentId') or doc}; waiting for {a.event}")
     done, pending = await asyncio.wait(tasks, timeout=a.timeout)

@@ -154,7 +154,11 @@ pub async fn run(cfg: &HttpConfig) -> anyhow::Result<HttpRun> {
     let client = client(cfg.users.max(1), cfg.timeout)?;
     let began = std::time::Instant::now();
     let tokens = login_all(&client, cfg, cfg.users).await?;
-    let accounts = if cfg.emails.is_empty() { mix.file.users.count } else { cfg.emails.len() };
+    let accounts = if cfg.emails.is_empty() {
+        mix.file.users.count
+    } else {
+        cfg.emails.len()
+    };
     eprintln!(
         "logged in {} users as {} account(s) in {:.1} s",
         tokens.len(),
@@ -237,7 +241,8 @@ impl User {
         let scenario = self.mix.pick(&mut self.rng);
         let mut from = measured_from;
         for (slot, request) in self.mix.requests(scenario, &self.email, &mut self.rng) {
-            let (outcome, token) = send(&self.client, &self.cfg.base_url, &self.token, &request).await;
+            let (outcome, token) =
+                send(&self.client, &self.cfg.base_url, &self.token, &request).await;
             let latency = from.elapsed();
             self.shared.requests.fetch_add(1, Ordering::Relaxed);
             if outcome.failure.is_some() {
@@ -254,7 +259,12 @@ impl User {
 
 /// Sends one request and reads the whole body (so the connection goes back to
 /// the pool); a capturing step also returns the answer's token.
-pub async fn send(client: &Client, base: &str, token: &str, r: &Request) -> (Outcome, Option<String>) {
+pub async fn send(
+    client: &Client,
+    base: &str,
+    token: &str,
+    r: &Request,
+) -> (Outcome, Option<String>) {
     let mut builder = client.request(r.method.clone(), format!("{base}{}", r.path));
     if r.auth {
         builder = builder.bearer_auth(token);

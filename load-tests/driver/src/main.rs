@@ -146,7 +146,10 @@ async fn main() -> anyhow::Result<ExitCode> {
     } else {
         cli.emails.iter().map(|e| e.trim().to_owned()).collect()
     };
-    let password = cli.password.clone().unwrap_or_else(|| mix.file.users.password.clone());
+    let password = cli
+        .password
+        .clone()
+        .unwrap_or_else(|| mix.file.users.password.clone());
     let bar = mix.file.thresholds;
     let thresholds = Thresholds {
         p95_ms: cli.p95_ms.unwrap_or(bar.p95_ms),
@@ -200,7 +203,11 @@ async fn main() -> anyhow::Result<ExitCode> {
                 connect_rate: cli.connect_rate,
                 duration: cli.duration,
                 source_ips: cli.source_ips,
-                emails: if emails.is_empty() { vec![mix.email_of(0)] } else { emails },
+                emails: if emails.is_empty() {
+                    vec![mix.email_of(0)]
+                } else {
+                    emails
+                },
                 password,
                 connect_timeout: cli.connect_timeout,
                 progress_every: cli.progress,

@@ -101,7 +101,9 @@ impl Mix {
     /// `path`, or the built-in copy of `load-tests/mix.json`.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            Some(p) => {
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+            }
             None => BUILT_IN.to_owned(),
         };
         let file: MixFile = serde_json::from_str(&text).context("parsing the mix definition")?;
@@ -131,13 +133,22 @@ impl Mix {
         // Names live for the whole run (reports borrow them); a handful of strings.
         let names = owned.into_iter().map(|n| &*n.leak()).collect();
         let total = file.scenarios.iter().map(|s| s.weight).sum();
-        Ok(Self { file, names, slots, total })
+        Ok(Self {
+            file,
+            names,
+            slots,
+            total,
+        })
     }
 
     /// "Authentication Flow 20, Dashboard Load 30, ...", for the run's first line.
     pub fn summary(&self) -> String {
-        let parts: Vec<String> =
-            self.file.scenarios.iter().map(|s| format!("{} {}", s.name, s.weight)).collect();
+        let parts: Vec<String> = self
+            .file
+            .scenarios
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.weight))
+            .collect();
         parts.join(", ")
     }
 
@@ -181,7 +192,11 @@ impl Mix {
                     path: self.fill_str(&step.path, email, rng),
                     body: step.body.as_ref().map(|b| self.fill(b, email, rng)),
                     auth: step.auth,
-                    expect: if step.expect.is_empty() { vec![200] } else { step.expect.clone() },
+                    expect: if step.expect.is_empty() {
+                        vec![200]
+                    } else {
+                        step.expect.clone()
+                    },
                     capture_token: step.capture_token,
                 };
                 (slot, request)
@@ -196,10 +211,14 @@ impl Mix {
     }
 
     fn fill_str(&self, s: &str, email: &str, rng: &mut impl Rng) -> String {
-        let mut out = s.replace("{email}", email).replace("{password}", &self.file.users.password);
+        let mut out = s
+            .replace("{email}", email)
+            .replace("{password}", &self.file.users.password);
         if out.contains("{searchTerm}") {
             let terms = &self.file.search_terms;
-            let term = terms.get(rng.gen_range(0..terms.len().max(1))).map_or("", String::as_str);
+            let term = terms
+                .get(rng.gen_range(0..terms.len().max(1)))
+                .map_or("", String::as_str);
             out = out.replace("{searchTerm}", term);
         }
         if out.contains("{uuid}") {
@@ -232,8 +251,12 @@ mod tests {
     #[test]
     fn the_shipped_mix_has_the_guides_five_scenarios() {
         let mix = Mix::load(None).unwrap();
-        let weights: Vec<(&str, u32)> =
-            mix.file.scenarios.iter().map(|s| (s.name.as_str(), s.weight)).collect();
+        let weights: Vec<(&str, u32)> = mix
+            .file
+            .scenarios
+            .iter()
+            .map(|s| (s.name.as_str(), s.weight))
+            .collect();
         assert_eq!(
             weights,
             [
@@ -273,7 +296,11 @@ mod tests {
         }
         for (count, s) in counts.iter().zip(&mix.file.scenarios) {
             let share = f64::from(*count) / f64::from(n) * 100.0;
-            assert!((share - f64::from(s.weight)).abs() < 1.0, "{share} vs {}", s.weight);
+            assert!(
+                (share - f64::from(s.weight)).abs() < 1.0,
+                "{share} vs {}",
+                s.weight
+            );
         }
     }
 
@@ -308,7 +335,11 @@ mod tests {
         file.scenarios[1].steps.push(step);
         let mix = Mix::new(file).unwrap();
         let first = mix.requests(0, "x", &mut StdRng::seed_from_u64(2))[1].0;
-        let again = mix.requests(1, "x", &mut StdRng::seed_from_u64(2)).last().unwrap().0;
+        let again = mix
+            .requests(1, "x", &mut StdRng::seed_from_u64(2))
+            .last()
+            .unwrap()
+            .0;
         assert_eq!(first, again);
     }
 }

@@ -154,7 +154,11 @@ fn route(
     // The mix asks for an unknown agent on purpose and expects this 404.
     if let Some(id) = path_only.strip_prefix("/api/agents/") {
         let found = uuid_like(id);
-        return ("404 Not Found", None, format!(r#"{{"error":{{"code":"not_found","message":"{found}"}}}}"#));
+        return (
+            "404 Not Found",
+            None,
+            format!(r#"{{"error":{{"code":"not_found","message":"{found}"}}}}"#),
+        );
     }
     // Every third answer is a miss, so the ratio is neither 0 nor 1.
     let cache = if counter.fetch_add(1, Ordering::Relaxed).is_multiple_of(3) {
@@ -222,7 +226,10 @@ async fn http_mode_closed_loop() {
         .find(|e| e["name"] == "GET /api/agents/{id} (unknown id)")
         .unwrap();
     assert!(unknown["requests"].as_u64().unwrap() > 0, "{j}");
-    assert_eq!(unknown["errors"], 0, "a 404 the step expects is no error: {j}");
+    assert_eq!(
+        unknown["errors"], 0,
+        "a 404 the step expects is no error: {j}"
+    );
     let health = endpoints
         .iter()
         .find(|e| e["name"] == "GET /health")
