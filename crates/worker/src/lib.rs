@@ -22,7 +22,6 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 use object_store::ObjectStore;
-use secrecy::ExposeSecret;
 use storage::{Database, RedisPool};
 use tokio::sync::oneshot;
 
