@@ -36,7 +36,10 @@ async fn unsent(db: &Database, ids: &[Uuid]) -> usize {
     let mut conn = db.get().await.unwrap();
     let mut left = 0;
     for id in ids {
-        let row = email_outbox::find_by_id(&mut conn, *id).await.unwrap().unwrap();
+        let row = email_outbox::find_by_id(&mut conn, *id)
+            .await
+            .unwrap()
+            .unwrap();
         left += usize::from(row.status != "sent");
     }
     left
@@ -52,13 +55,45 @@ async fn no_job_is_lost_when_the_redis_primary_dies() {
     let sentinels = group.sentinel_addrs().join(",");
     let outbox = dir.path().join("outbox");
     let config = worker::Config::try_parse_from([
-        "echosenseix-worker", "--database-url", test_db.url(), "--redis-url", "redis://127.0.0.1",
-        "--redis-sentinels", &sentinels, "--redis-sentinel-master", MASTER, "--redis-prefix", &prefix,
-        "--encryption-key", &"ab".repeat(32), "--port", "0", "--host", "127.0.0.1",
-        "--email-outbox-dir", outbox.to_str().unwrap(), "--storage-dir", dir.path().to_str().unwrap(),
-        "--queues", "email,sweeper", "--heartbeat-secs", "1", "--missed-heartbeats", "2",
-        "--lease-secs", "3", "--poll-interval-ms", "200", "--sweep-interval-secs", "1",
-        "--sweep-queued-after-secs", "2", "--database-max-connections", "6", "--database-min-idle", "1",
+        "echosenseix-worker",
+        "--database-url",
+        test_db.url(),
+        "--redis-url",
+        "redis://127.0.0.1",
+        "--redis-sentinels",
+        &sentinels,
+        "--redis-sentinel-master",
+        MASTER,
+        "--redis-prefix",
+        &prefix,
+        "--encryption-key",
+        &"ab".repeat(32),
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--email-outbox-dir",
+        outbox.to_str().unwrap(),
+        "--storage-dir",
+        dir.path().to_str().unwrap(),
+        "--queues",
+        "email,sweeper",
+        "--heartbeat-secs",
+        "1",
+        "--missed-heartbeats",
+        "2",
+        "--lease-secs",
+        "3",
+        "--poll-interval-ms",
+        "200",
+        "--sweep-interval-secs",
+        "1",
+        "--sweep-queued-after-secs",
+        "2",
+        "--database-max-connections",
+        "6",
+        "--database-min-idle",
+        "1",
     ])
     .unwrap();
     let running = worker::start(config).await.unwrap();
@@ -81,9 +116,16 @@ async fn no_job_is_lost_when_the_redis_primary_dies() {
     group.wait_for_failover();
     let deadline = Instant::now() + Duration::from_secs(90);
     while unsent(&db, &ids).await > 0 {
-        assert!(Instant::now() < deadline, "jobs lost: {} of 20 never sent", unsent(&db, &ids).await);
+        assert!(
+            Instant::now() < deadline,
+            "jobs lost: {} of 20 never sent",
+            unsent(&db, &ids).await
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("failover: all 20 e-mails sent {:?} after the primary was killed", killed.elapsed());
+    println!(
+        "failover: all 20 e-mails sent {:?} after the primary was killed",
+        killed.elapsed()
+    );
     running.join().await.unwrap();
 }
