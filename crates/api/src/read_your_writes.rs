@@ -25,9 +25,7 @@ pub async fn pin_after_writes(
     let writes = may_write(req.method());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let response = next.call(req).await?;
-    if writes
-        && let Some(pins) = state.as_ref().and_then(|s| s.db.write_pins())
-    {
+    if writes && let Some(pins) = state.as_ref().and_then(|s| s.db.write_pins()) {
         // The extractor stored the caller while the handler ran.
         let org = response
             .request()

@@ -75,7 +75,9 @@ impl DatabaseConfig {
     pub fn all_replica_urls(&self) -> Vec<SecretString> {
         let mut urls = self.replica_urls.clone();
         if let Some(single) = &self.replica_url
-            && !urls.iter().any(|u| u.expose_secret() == single.expose_secret())
+            && !urls
+                .iter()
+                .any(|u| u.expose_secret() == single.expose_secret())
         {
             urls.push(single.clone());
         }
@@ -124,7 +126,12 @@ pub struct RedisConfig {
     /// connections go to the primary the sentinels name, and follow a
     /// failover; `REDIS_URL` then only gives the scheme (`rediss` for TLS),
     /// credentials and database number of the data nodes.
-    #[arg(id = "redis_sentinels", long = "redis-sentinels", env = "REDIS_SENTINELS", value_delimiter = ',')]
+    #[arg(
+        id = "redis_sentinels",
+        long = "redis-sentinels",
+        env = "REDIS_SENTINELS",
+        value_delimiter = ','
+    )]
     pub sentinels: Vec<String>,
     /// The Sentinel name of the monitored primary.
     #[arg(
@@ -136,7 +143,11 @@ pub struct RedisConfig {
     pub sentinel_master: String,
     /// A PEM file of the certificate authorities a `rediss://` server's
     /// certificate must chain to (default: the system's trust store).
-    #[arg(id = "redis_tls_ca_file", long = "redis-tls-ca-file", env = "REDIS_TLS_CA_FILE")]
+    #[arg(
+        id = "redis_tls_ca_file",
+        long = "redis-tls-ca-file",
+        env = "REDIS_TLS_CA_FILE"
+    )]
     pub tls_ca_file: Option<std::path::PathBuf>,
 }
 

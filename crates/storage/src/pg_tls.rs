@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use diesel::ConnectionError;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{WebPkiServerVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -45,16 +47,23 @@ fn split(url: &str) -> Result<(String, Option<ClientConfig>), String> {
     };
     kept.push(("sslmode".into(), "require".into()));
     parsed.query_pairs_mut().clear().extend_pairs(kept);
-    Ok((parsed.to_string(), Some(client_config(mode, root_cert.as_deref())?)))
+    Ok((
+        parsed.to_string(),
+        Some(client_config(mode, root_cert.as_deref())?),
+    ))
 }
 
 fn roots(root_cert: Option<&str>) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
     match root_cert {
         Some(file) => {
-            for cert in CertificateDer::pem_file_iter(file).map_err(|e| format!("sslrootcert {file}: {e}"))? {
+            for cert in CertificateDer::pem_file_iter(file)
+                .map_err(|e| format!("sslrootcert {file}: {e}"))?
+            {
                 let cert = cert.map_err(|e| format!("sslrootcert {file}: {e}"))?;
-                roots.add(cert).map_err(|e| format!("sslrootcert {file}: {e}"))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("sslrootcert {file}: {e}"))?;
             }
         }
         None => {
@@ -67,7 +76,9 @@ fn roots(root_cert: Option<&str>) -> Result<RootCertStore, String> {
 fn client_config(mode: Mode, root_cert: Option<&str>) -> Result<ClientConfig, String> {
     let builder = ClientConfig::builder();
     if mode == Mode::VerifyFull {
-        return Ok(builder.with_root_certificates(roots(root_cert)?).with_no_client_auth());
+        return Ok(builder
+            .with_root_certificates(roots(root_cert)?)
+            .with_no_client_auth());
     }
     let chain = match mode {
         Mode::VerifyCa => Some(
@@ -122,7 +133,12 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &provider().signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -131,11 +147,18 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &provider().signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        provider().signature_verification_algorithms.supported_schemes()
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -67,9 +67,12 @@ impl RedisTarget {
             .iter()
             .map(|s| sentinel_addr(s))
             .collect::<RedisResult<Vec<_>>>()?;
-        let mut builder =
-            SentinelClientBuilder::new(sentinels, &config.sentinel_master, SentinelServerType::Master)?
-                .set_client_to_redis_db(info.redis_settings().db());
+        let mut builder = SentinelClientBuilder::new(
+            sentinels,
+            &config.sentinel_master,
+            SentinelServerType::Master,
+        )?
+        .set_client_to_redis_db(info.redis_settings().db());
         if let Some(user) = info.redis_settings().username() {
             builder = builder.set_client_to_redis_username(user);
         }

@@ -173,8 +173,13 @@ impl Replica {
         }
         metrics::gauge!("db_replica_lag_ms", "replica" => self.name.clone())
             .set(self.lag_ms.load(Ordering::Relaxed) as f64);
-        metrics::gauge!("db_replica_up", "replica" => self.name.clone())
-            .set(if after.0 == ReplicaState::Ok { 1.0 } else { 0.0 });
+        metrics::gauge!("db_replica_up", "replica" => self.name.clone()).set(
+            if after.0 == ReplicaState::Ok {
+                1.0
+            } else {
+                0.0
+            },
+        );
     }
 }
 

@@ -89,12 +89,12 @@ impl WritePins {
             return false;
         }
         let key = self.key(org);
-        let pinned: Result<bool, _> = self
-            .redis
-            .run(|mut conn| async move {
-                redis::cmd("EXISTS").arg(key).query_async(&mut *conn).await
-            })
-            .await;
+        let pinned: Result<bool, _> =
+            self.redis
+                .run(|mut conn| async move {
+                    redis::cmd("EXISTS").arg(key).query_async(&mut *conn).await
+                })
+                .await;
         matches!(pinned, Ok(false))
     }
 }

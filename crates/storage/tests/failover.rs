@@ -23,7 +23,10 @@ use uuid::Uuid;
 async fn until_ok(what: &str, mut attempt: impl AsyncFnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !attempt().await {
-        assert!(start.elapsed() < Duration::from_secs(60), "{what} never recovered");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what} never recovered"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     start.elapsed()
@@ -39,7 +42,11 @@ async fn cache_round_trip(cache: &Cache, org: Uuid) -> bool {
 }
 
 async fn queue_round_trip(conn: &mut FollowingConnection, key: &str) -> bool {
-    let pushed: Result<i64, _> = redis::cmd("LPUSH").arg(key).arg("job").query_async(conn).await;
+    let pushed: Result<i64, _> = redis::cmd("LPUSH")
+        .arg(key)
+        .arg("job")
+        .query_async(conn)
+        .await;
     let popped: Result<Option<String>, _> = redis::cmd("RPOP").arg(key).query_async(conn).await;
     pushed.is_ok() && matches!(popped, Ok(Some(_)))
 }
@@ -51,7 +58,9 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     let pool = RedisPool::connect_lazy(&config).unwrap();
     let cache = Cache::new(pool.clone());
     let events = EventBus::new(pool.clone());
-    let mut queue = FollowingConnection::connect(pool.target().clone()).await.unwrap();
+    let mut queue = FollowingConnection::connect(pool.target().clone())
+        .await
+        .unwrap();
     let org = Uuid::new_v4();
     let mut received = events.subscribe(org);
 
@@ -59,8 +68,12 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     assert!(cache_round_trip(&cache, org).await);
     assert!(queue_round_trip(&mut queue, &pool.key("queue")).await);
     until_ok("first event", async || {
-        let _ = events.publish(&Event::new("ping", org, serde_json::json!({}))).await;
-        tokio::time::timeout(Duration::from_millis(200), received.recv()).await.is_ok()
+        let _ = events
+            .publish(&Event::new("ping", org, serde_json::json!({})))
+            .await;
+        tokio::time::timeout(Duration::from_millis(200), received.recv())
+            .await
+            .is_ok()
     })
     .await;
 
@@ -68,16 +81,29 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     let stop = Arc::new(AtomicBool::new(false));
     let (served, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let load = {
-        let (stop, served, failed, cache, pool) =
-            (stop.clone(), served.clone(), failed.clone(), cache.clone(), pool.clone());
+        let (stop, served, failed, cache, pool) = (
+            stop.clone(),
+            served.clone(),
+            failed.clone(),
+            cache.clone(),
+            pool.clone(),
+        );
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let ok = cache.available()
                     && !matches!(
-                        rate_limit::hit(&pool, "load", "caller", Limit::new(1_000_000, Duration::from_secs(60))).await,
+                        rate_limit::hit(
+                            &pool,
+                            "load",
+                            "caller",
+                            Limit::new(1_000_000, Duration::from_secs(60))
+                        )
+                        .await,
                         Outcome::Unavailable
                     );
-                let _ = cache.wrap(Namespace::Org, org, "load", || async { Ok::<_, ()>(1u8) }).await;
+                let _ = cache
+                    .wrap(Namespace::Org, org, "load", || async { Ok::<_, ()>(1u8) })
+                    .await;
                 if ok { &served } else { &failed }.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -89,21 +115,36 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
     group.wait_for_failover();
     let promoted = killed.elapsed();
 
-    let cache_gap = until_ok("cache", async || cache_round_trip(&cache, org).await).await + promoted;
+    let cache_gap =
+        until_ok("cache", async || cache_round_trip(&cache, org).await).await + promoted;
     let limit_id = Uuid::new_v4().to_string();
     let limit_gap = until_ok("rate limit", async || {
         matches!(
-            rate_limit::hit(&pool, "after", &limit_id, Limit::new(5, Duration::from_secs(60))).await,
+            rate_limit::hit(
+                &pool,
+                "after",
+                &limit_id,
+                Limit::new(5, Duration::from_secs(60))
+            )
+            .await,
             Outcome::Allowed { .. }
         )
     })
     .await
         + promoted;
     let queue_key = pool.key("queue");
-    let queue_gap = until_ok("queue connection", async || queue_round_trip(&mut queue, &queue_key).await).await + promoted;
+    let queue_gap = until_ok("queue connection", async || {
+        queue_round_trip(&mut queue, &queue_key).await
+    })
+    .await
+        + promoted;
     let events_gap = until_ok("live events", async || {
-        let _ = events.publish(&Event::new("ping", org, serde_json::json!({}))).await;
-        tokio::time::timeout(Duration::from_millis(200), received.recv()).await.is_ok()
+        let _ = events
+            .publish(&Event::new("ping", org, serde_json::json!({})))
+            .await;
+        tokio::time::timeout(Duration::from_millis(200), received.recv())
+            .await
+            .is_ok()
     })
     .await
         + promoted;
@@ -119,8 +160,23 @@ async fn cache_limits_events_and_queues_follow_a_sentinel_failover() {
 
     // The limiter counts on the new primary: the sixth hit is over the limit.
     for _ in 0..4 {
-        rate_limit::hit(&pool, "after", &limit_id, Limit::new(5, Duration::from_secs(60))).await;
+        rate_limit::hit(
+            &pool,
+            "after",
+            &limit_id,
+            Limit::new(5, Duration::from_secs(60)),
+        )
+        .await;
     }
-    assert!(rate_limit::hit(&pool, "after", &limit_id, Limit::new(5, Duration::from_secs(60))).await.is_limited());
+    assert!(
+        rate_limit::hit(
+            &pool,
+            "after",
+            &limit_id,
+            Limit::new(5, Duration::from_secs(60))
+        )
+        .await
+        .is_limited()
+    );
     assert_eq!(group.current_primary(), Some(group.replica.port));
 }

@@ -121,7 +121,10 @@ async fn reads_follow_replica_health_and_writers_read_their_writes() {
     );
     // The writer sees its write at once: its reads are pinned to the primary.
     let mut conn = db.read(writer).await.unwrap();
-    assert_eq!(organizations::find(&mut conn, writer).await.unwrap().id, writer);
+    assert_eq!(
+        organizations::find(&mut conn, writer).await.unwrap().id,
+        writer
+    );
     drop(conn);
     assert_eq!(answered_by(&db, writer).await, primary);
 

@@ -30,7 +30,10 @@ async fn postgres_connections_verify_as_sslmode_asks() {
     let plain = pg_tls::establish(&on("localhost", "application_name=plain")).await;
     assert!(plain.is_err(), "the server takes TLS only");
 
-    let url = on("localhost", &format!("sslmode=verify-full&sslrootcert={ca}"));
+    let url = on(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
     let db = Database::connect_lazy(&DatabaseConfig::new(&url, 2));
     let mut conn = db.get().await.expect("verify-full against its CA");
     let row: Ssl = diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
@@ -40,15 +43,30 @@ async fn postgres_connections_verify_as_sslmode_asks() {
     assert!(row.ssl);
 
     // The certificate names localhost, not 127.0.0.1.
-    let wrong_host = on("127.0.0.1", &format!("sslmode=verify-full&sslrootcert={ca}"));
+    let wrong_host = on(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
     assert!(pg_tls::establish(&wrong_host).await.is_err());
     let chain_only = on("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}"));
     assert!(pg_tls::establish(&chain_only).await.is_ok());
     // The throwaway CA is not in the system's trust store.
-    assert!(pg_tls::establish(&on("localhost", "sslmode=verify-full")).await.is_err());
+    assert!(
+        pg_tls::establish(&on("localhost", "sslmode=verify-full"))
+            .await
+            .is_err()
+    );
     // `require` encrypts without checking the certificate, as libpq does.
-    assert!(pg_tls::establish(&on("127.0.0.1", "sslmode=require")).await.is_ok());
-    assert!(pg_tls::establish(&on("localhost", "sslmode=bogus")).await.is_err());
+    assert!(
+        pg_tls::establish(&on("127.0.0.1", "sslmode=require"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        pg_tls::establish(&on("localhost", "sslmode=bogus"))
+            .await
+            .is_err()
+    );
 }
 
 /// Kills the TLS redis-server when the test ends, also on failure.
@@ -69,12 +87,21 @@ async fn redis_over_tls_checks_the_server_certificate() {
     let port = free_port();
     let _server = Server(
         Command::new("redis-server")
-            .args(["--port", "0", "--bind", "127.0.0.1", "--save", "", "--tls-auth-clients", "no"])
+            .args([
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--tls-auth-clients",
+                "no",
+            ])
             .args(["--tls-port", &port.to_string()])
             .arg("--tls-cert-file")
-            .arg(&cert)
+            .arg(cert)
             .arg("--tls-key-file")
-            .arg(&key)
+            .arg(key)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -88,11 +115,18 @@ async fn redis_over_tls_checks_the_server_certificate() {
     let pool = RedisPool::connect_lazy(&config).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !pool.ping().await {
-        assert!(std::time::Instant::now() < deadline, "no TLS answer from redis-server");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no TLS answer from redis-server"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // Without the CA (the system's trust store) the handshake fails.
-    let untrusted = RedisPool::connect_lazy(&RedisConfig::new(&format!("rediss://localhost:{port}"), "x")).unwrap();
+    let untrusted = RedisPool::connect_lazy(&RedisConfig::new(
+        &format!("rediss://localhost:{port}"),
+        "x",
+    ))
+    .unwrap();
     assert!(!untrusted.ping().await);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -22,7 +22,6 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 use object_store::ObjectStore;
-use secrecy::ExposeSecret;
 use storage::{Database, RedisPool};
 use tokio::sync::oneshot;
 
@@ -149,9 +148,12 @@ async fn build(config: Config) -> anyhow::Result<App> {
 
 /// The workers' Redis connection; waits for Redis rather than failing, so
 /// the worker can start before Redis does.
-async fn connect_redis(config: &Config) -> anyhow::Result<storage::redis_follow::FollowingConnection> {
+async fn connect_redis(
+    config: &Config,
+) -> anyhow::Result<storage::redis_follow::FollowingConnection> {
     // Follows a Sentinel failover (see storage::redis_follow).
-    let target = storage::redis_target::RedisTarget::from_config(&config.redis).context("REDIS_URL")?;
+    let target =
+        storage::redis_target::RedisTarget::from_config(&config.redis).context("REDIS_URL")?;
     let mut delay = Duration::from_millis(200);
     loop {
         match storage::redis_follow::FollowingConnection::connect(target.clone()).await {

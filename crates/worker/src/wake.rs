@@ -77,7 +77,9 @@ async fn subscribe(
     wakers: &Wakers,
 ) -> Result<(), redis::RedisError> {
     // Asks Sentinel (when configured) on every resubscribe: follows a failover.
-    let client = storage::redis_target::RedisTarget::from_config(redis)?.client().await?;
+    let client = storage::redis_target::RedisTarget::from_config(redis)?
+        .client()
+        .await?;
     let mut pubsub = client.get_async_pubsub().await?;
     for channel in channels.keys() {
         pubsub.subscribe(channel).await?;

@@ -93,8 +93,12 @@ pub async fn list_api_keys(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let page = query.into_inner().into_request()?;
-    let keys =
-        api_keys::list_active(&mut *state.db.read(auth.organization_id).await?, auth.organization_id, page).await?;
+    let keys = api_keys::list_active(
+        &mut *state.db.read(auth.organization_id).await?,
+        auth.organization_id,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(keys.map(ApiKeyResponse::from)))
 }
 

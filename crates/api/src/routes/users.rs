@@ -69,7 +69,12 @@ pub async fn list_users(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.into_inner().into_request()?;
-    let users = users::list(&mut *state.db.read(auth.organization_id).await?, auth.organization_id, page).await?;
+    let users = users::list(
+        &mut *state.db.read(auth.organization_id).await?,
+        auth.organization_id,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(users.map(UserResponse::from)))
 }
 

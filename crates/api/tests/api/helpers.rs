@@ -70,7 +70,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(url) = &options.database_url {
         database = storage::config::DatabaseConfig::new(url, 4);
     }
-    database.replica_urls = options.replica_urls.iter().map(|u| u.clone().into()).collect();
+    database.replica_urls = options
+        .replica_urls
+        .iter()
+        .map(|u| u.clone().into())
+        .collect();
     // Generous: under a loaded CI machine a new connection can take seconds.
     database.acquire_timeout_ms = 5000;
     let mut redis_config = redis.config();

@@ -27,7 +27,10 @@ async fn wait_for_replicas(app: &TestApp, state: &str) -> Value {
         if replicas.len() == 2 && replicas.iter().all(|r| r["state"] == state) {
             return report;
         }
-        assert!(Instant::now() < deadline, "replicas never {state}: {report}");
+        assert!(
+            Instant::now() < deadline,
+            "replicas never {state}: {report}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -50,8 +53,14 @@ async fn writers_read_their_writes_while_replicas_lag() {
     let app = spawn_app_with(options).await;
     let report = wait_for_replicas(&app, "ok").await;
     let replica = &report["replicas"][0];
-    assert_eq!(replica["name"], format!("127.0.0.1:{}/esx", cluster.replicas[0].port));
-    assert!(replica["lagMs"].is_u64() || replica["lag_ms"].is_u64(), "{replica}");
+    assert_eq!(
+        replica["name"],
+        format!("127.0.0.1:{}/esx", cluster.replicas[0].port)
+    );
+    assert!(
+        replica["lagMs"].is_u64() || replica["lag_ms"].is_u64(),
+        "{replica}"
+    );
     assert!(replica["pool"]["max"].is_u64(), "{replica}");
 
     let writer = app.new_org_user("owner").await;
@@ -59,8 +68,13 @@ async fn writers_read_their_writes_while_replicas_lag() {
     // Both replicas stop applying the primary's changes.
     let mut paused = Vec::new();
     for i in 0..2 {
-        let mut conn = AsyncPgConnection::establish(&cluster.replica_url(i)).await.unwrap();
-        diesel::sql_query("SELECT pg_wal_replay_pause()").execute(&mut conn).await.unwrap();
+        let mut conn = AsyncPgConnection::establish(&cluster.replica_url(i))
+            .await
+            .unwrap();
+        diesel::sql_query("SELECT pg_wal_replay_pause()")
+            .execute(&mut conn)
+            .await
+            .unwrap();
         paused.push(conn);
     }
     let before = replica_reads(&health(&app).await);
@@ -86,19 +100,30 @@ async fn writers_read_their_writes_while_replicas_lag() {
         assert_eq!(list["data"][0]["id"], id, "{list}");
     }
     let single = app
-        .authed(Method::GET, &format!("/api/agents/{}", id.as_str().unwrap()), &writer)
+        .authed(
+            Method::GET,
+            &format!("/api/agents/{}", id.as_str().unwrap()),
+            &writer,
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(single.status(), 200);
     // The writer's reads did not touch a replica; the other organization's do.
     assert_eq!(replica_reads(&health(&app).await), before);
-    let users = app.authed(Method::GET, "/api/users", &reader).send().await.unwrap();
+    let users = app
+        .authed(Method::GET, "/api/users", &reader)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(users.status(), 200);
     let after = health(&app).await;
     assert_eq!(replica_reads(&after), before + 1, "{after}");
     assert!(!after.to_string().contains("postgres@"), "{after}");
     for mut conn in paused {
-        diesel::sql_query("SELECT pg_wal_replay_resume()").execute(&mut conn).await.unwrap();
+        diesel::sql_query("SELECT pg_wal_replay_resume()")
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
 }

@@ -95,14 +95,18 @@ impl PgCluster {
             .append(true)
             .open(path)
             .expect("open postgresql.conf");
-        file.write_all(lines.as_bytes()).expect("write postgresql.conf");
+        file.write_all(lines.as_bytes())
+            .expect("write postgresql.conf");
     }
 
     fn launch(&self, server: &PgServer) {
         let data = server.data.to_string_lossy().into_owned();
         let log = self.root.join(format!("{}.log", server.port));
         let log = log.to_string_lossy().into_owned();
-        self.run("pg_ctl", &["-D", &data, "-l", &log, "-w", "-t", "60", "start"]);
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-l", &log, "-w", "-t", "60", "start"],
+        );
     }
 
     /// Starts a primary (migrated) and `replicas` streaming replicas.
@@ -146,7 +150,9 @@ impl PgCluster {
         let rest = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
         std::fs::write(
             &hba,
-            format!("hostnossl all all 127.0.0.1/32 reject\nhostssl all all 127.0.0.1/32 trust\n{rest}"),
+            format!(
+                "hostnossl all all 127.0.0.1/32 reject\nhostssl all all 127.0.0.1/32 trust\n{rest}"
+            ),
         )
         .expect("write pg_hba.conf");
         self.tls_ca = Some(ca);
@@ -179,7 +185,18 @@ impl PgCluster {
         let data = cluster.primary.data.to_string_lossy().into_owned();
         cluster.run(
             "initdb",
-            &["-D", &data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
         );
         // initdb's pg_hba.conf with `-A trust` already lets 127.0.0.1
         // replicate; speed over durability: these servers are thrown away.
@@ -229,9 +246,27 @@ impl PgCluster {
         let port = self.primary.port.to_string();
         self.run(
             "pg_basebackup",
-            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &data, "-R", "-X", "stream", "-c", "fast", "--no-sync"],
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &data,
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync",
+            ],
         );
-        Self::append(&server.data.join("postgresql.conf"), &format!("\nport = {}\n", server.port));
+        Self::append(
+            &server.data.join("postgresql.conf"),
+            &format!("\nport = {}\n", server.port),
+        );
         self.launch(&server);
         self.replicas.push(PgServer {
             running: true,
@@ -240,7 +275,11 @@ impl PgCluster {
     }
 
     fn url_on(&self, port: u16, database: &str) -> String {
-        let tls = if self.tls_ca.is_some() { "?sslmode=require" } else { "" };
+        let tls = if self.tls_ca.is_some() {
+            "?sslmode=require"
+        } else {
+            ""
+        };
         format!("postgres://postgres@127.0.0.1:{port}/{database}{tls}")
     }
 

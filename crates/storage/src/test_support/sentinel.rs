@@ -45,13 +45,17 @@ fn query(port: u16, cmd: &redis::Cmd) -> redis::RedisResult<redis::Value> {
 fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !ready() {
-        assert!(Instant::now() < deadline, "redis group: {what} never happened");
+        assert!(
+            Instant::now() < deadline,
+            "redis group: {what} never happened"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn info_field(port: u16, section: &str, field: &str) -> Option<String> {
-    let text: String = redis::from_redis_value(query(port, redis::cmd("INFO").arg(section)).ok()?).ok()?;
+    let text: String =
+        redis::from_redis_value(query(port, redis::cmd("INFO").arg(section)).ok()?).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")))
         .map(|v| v.trim().to_owned())
@@ -60,9 +64,20 @@ fn info_field(port: u16, section: &str, field: &str) -> Option<String> {
 impl RedisGroup {
     fn node_args(&self, port: u16) -> Vec<String> {
         [
-            "--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--protected-mode", "no", "--dir", &self.root.to_string_lossy(),
-            "--dbfilename", &format!("{port}.rdb"),
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no",
+            "--dir",
+            &self.root.to_string_lossy(),
+            "--dbfilename",
+            &format!("{port}.rdb"),
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -73,18 +88,34 @@ impl RedisGroup {
     /// sentinel knows the replica and the other sentinels (else a failover
     /// could not reach a quorum).
     pub fn start() -> Self {
-        let root = std::env::temp_dir().join(format!("esx-redis-{}", uuid::Uuid::new_v4().simple()));
+        let root =
+            std::env::temp_dir().join(format!("esx-redis-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&root).expect("create the redis group folder");
         let mut group = Self {
             root,
-            primary: RedisNode { port: free_port(), child: None },
-            replica: RedisNode { port: free_port(), child: None },
-            sentinels: (0..3).map(|_| RedisNode { port: free_port(), child: None }).collect(),
+            primary: RedisNode {
+                port: free_port(),
+                child: None,
+            },
+            replica: RedisNode {
+                port: free_port(),
+                child: None,
+            },
+            sentinels: (0..3)
+                .map(|_| RedisNode {
+                    port: free_port(),
+                    child: None,
+                })
+                .collect(),
         };
         let primary = group.primary.port;
         group.primary.child = Some(spawn(&group.node_args(primary)));
         let mut replica_args = group.node_args(group.replica.port);
-        replica_args.extend(["--replicaof".into(), "127.0.0.1".into(), primary.to_string()]);
+        replica_args.extend([
+            "--replicaof".into(),
+            "127.0.0.1".into(),
+            primary.to_string(),
+        ]);
         group.replica.child = Some(spawn(&replica_args));
         for index in 0..group.sentinels.len() {
             let port = group.sentinels[index].port;
@@ -100,14 +131,19 @@ impl RedisGroup {
                 ),
             )
             .expect("write the sentinel configuration");
-            group.sentinels[index].child = Some(spawn(&[conf.to_string_lossy().into_owned(), "--sentinel".into()]));
+            group.sentinels[index].child = Some(spawn(&[
+                conf.to_string_lossy().into_owned(),
+                "--sentinel".into(),
+            ]));
         }
         let replica = group.replica.port;
         wait_until("replica in sync", || {
             info_field(replica, "replication", "master_link_status").as_deref() == Some("up")
         });
         for sentinel in group.sentinels.iter().map(|s| s.port) {
-            wait_until("sentinels discover each other", || group.sentinel_knows_all(sentinel));
+            wait_until("sentinels discover each other", || {
+                group.sentinel_knows_all(sentinel)
+            });
         }
         group
     }
@@ -116,7 +152,9 @@ impl RedisGroup {
         let Ok(value) = query(sentinel, redis::cmd("SENTINEL").arg("MASTER").arg(MASTER)) else {
             return false;
         };
-        let Ok(fields) = redis::from_redis_value::<std::collections::HashMap<String, String>>(value) else {
+        let Ok(fields) =
+            redis::from_redis_value::<std::collections::HashMap<String, String>>(value)
+        else {
             return false;
         };
         fields.get("num-slaves").map(String::as_str) == Some("1")
@@ -125,7 +163,10 @@ impl RedisGroup {
 
     /// `host:port` of each sentinel, for `REDIS_SENTINELS`.
     pub fn sentinel_addrs(&self) -> Vec<String> {
-        self.sentinels.iter().map(|s| format!("127.0.0.1:{}", s.port)).collect()
+        self.sentinels
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port))
+            .collect()
     }
 
     /// A Redis configuration that finds the primary through the sentinels.
@@ -140,7 +181,9 @@ impl RedisGroup {
     pub fn current_primary(&self) -> Option<u16> {
         let value = query(
             self.sentinels[0].port,
-            redis::cmd("SENTINEL").arg("GET-MASTER-ADDR-BY-NAME").arg(MASTER),
+            redis::cmd("SENTINEL")
+                .arg("GET-MASTER-ADDR-BY-NAME")
+                .arg(MASTER),
         )
         .ok()?;
         let (_, port): (String, u16) = redis::from_redis_value(value).ok()?;
@@ -158,7 +201,9 @@ impl RedisGroup {
     /// Waits until the sentinels promoted the replica.
     pub fn wait_for_failover(&self) {
         let replica = self.replica.port;
-        wait_until("failover to the replica", || self.current_primary() == Some(replica));
+        wait_until("failover to the replica", || {
+            self.current_primary() == Some(replica)
+        });
     }
 }
 
