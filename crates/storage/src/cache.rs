@@ -331,7 +331,10 @@ impl Cache {
             // The counter outlives the entries it guards by a margin, so a
             // generation never goes back to one whose keys still live.
             let ttl = ns.ttl().as_secs() * 2 + 60;
-            pipe.incr(&key, 1).ignore().expire(&key, ttl as i64).ignore();
+            pipe.incr(&key, 1)
+                .ignore()
+                .expire(&key, ttl as i64)
+                .ignore();
         }
         if let Some(pins) = &self.write_pins {
             pins.add_pin(&mut pipe, scope);

@@ -63,10 +63,11 @@ fn token_scope(digest: &[u8]) -> Uuid {
 /// Makes every instance forget the cached resolution of these token digests.
 /// Call it after the transaction that revoked or deleted them has committed.
 pub async fn forget_tokens(state: &AppState, digests: &[Vec<u8>]) {
-    let forgets = digests
-        .iter()
-        .filter(|d| d.len() >= 16)
-        .map(|digest| state.cache.invalidate(Namespace::Session, token_scope(digest)));
+    let forgets = digests.iter().filter(|d| d.len() >= 16).map(|digest| {
+        state
+            .cache
+            .invalidate(Namespace::Session, token_scope(digest))
+    });
     futures::future::join_all(forgets).await;
 }
 

@@ -5,13 +5,13 @@
 
 mod page;
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use storage::cache::Namespace;
 use storage::models::call_logs::{self, CallLog, CallLogFilter, Cursor};
-use actix_web::http::header::ContentType;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;

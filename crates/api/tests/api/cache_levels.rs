@@ -71,7 +71,10 @@ async fn a_write_on_one_instance_is_never_served_stale_by_another() {
         assert_eq!(status, 200);
         // The very next reads on the other instance see the write.
         let (_, cache, one) = send(peer.authed(Method::GET, &path, &owner)).await;
-        assert_eq!((one["name"].as_str(), cache.as_str()), (Some(name.as_str()), "MISS"));
+        assert_eq!(
+            (one["name"].as_str(), cache.as_str()),
+            (Some(name.as_str()), "MISS")
+        );
         let (_, _, list) = send(peer.authed(Method::GET, "/api/agents", &owner)).await;
         assert_eq!(list["data"][0]["name"], name.as_str());
         until_local(|| peer.authed(Method::GET, &path, &owner)).await;
@@ -117,6 +120,9 @@ async fn with_redis_gone_both_instances_serve_fresh_answers_from_postgres() {
     assert_eq!(status, 201);
     for _ in 0..3 {
         let (status, cache, list) = send(peer.authed(Method::GET, "/api/agents", &owner)).await;
-        assert_eq!((status, cache.as_str(), list["total"].as_i64()), (200, "MISS", Some(1)));
+        assert_eq!(
+            (status, cache.as_str(), list["total"].as_i64()),
+            (200, "MISS", Some(1))
+        );
     }
 }

@@ -97,7 +97,12 @@ impl Bus {
         let message = match what {
             Forget::Scope(scope, namespaces) => {
                 let names: Vec<&str> = namespaces.iter().map(|ns| ns.as_str()).collect();
-                format!("{} {nonce} {} {}", self.instance, scope.simple(), names.join(","))
+                format!(
+                    "{} {nonce} {} {}",
+                    self.instance,
+                    scope.simple(),
+                    names.join(",")
+                )
             }
             Forget::Everything => format!("{} {nonce} * *", self.instance),
         };
@@ -123,7 +128,10 @@ impl Bus {
                     .await
                     .is_err()
             {
-                tracing::warn!(listeners, "cache invalidation not acknowledged by every instance in time");
+                tracing::warn!(
+                    listeners,
+                    "cache invalidation not acknowledged by every instance in time"
+                );
             }
             self.waiters_mut().remove(&nonce);
         }

@@ -106,11 +106,15 @@ impl Local {
     /// The epoch to hand to `put` later, or `None` while the first level
     /// must not be used.
     pub(super) fn snapshot(&self) -> Option<u64> {
-        self.bus_fresh()
-            .then(|| self.epoch.load(Ordering::SeqCst))
+        self.bus_fresh().then(|| self.epoch.load(Ordering::SeqCst))
     }
 
-    pub(super) fn get<T: Clone + 'static>(&self, ns: Namespace, scope: Uuid, key: &str) -> Option<T> {
+    pub(super) fn get<T: Clone + 'static>(
+        &self,
+        ns: Namespace,
+        scope: Uuid,
+        key: &str,
+    ) -> Option<T> {
         if !self.bus_fresh() {
             return None;
         }
@@ -193,7 +197,10 @@ mod tests {
         local.heard(local.now_ms());
         let snap = local.snapshot().unwrap();
         local.put(snap, Namespace::Agent, Uuid::nil(), "k", 7u32);
-        assert_eq!(local.get::<u32>(Namespace::Agent, Uuid::nil(), "k"), Some(7));
+        assert_eq!(
+            local.get::<u32>(Namespace::Agent, Uuid::nil(), "k"),
+            Some(7)
+        );
         local.set_live(false);
         assert_eq!(local.get::<u32>(Namespace::Agent, Uuid::nil(), "k"), None);
     }
