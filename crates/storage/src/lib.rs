@@ -8,14 +8,18 @@ pub mod crypto;
 pub mod db;
 pub mod events;
 pub mod file_store;
+pub mod key_rotation;
 pub mod migrations;
 pub mod models;
 pub mod pagination;
 pub mod rate_limit;
 pub mod redis_pool;
 pub mod schema;
+pub mod sealed_link;
 pub mod telemetry;
 
+#[cfg(feature = "test-support")]
+pub mod test_cli;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
