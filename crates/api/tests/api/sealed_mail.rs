@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_PASSWORD, spawn_app};
+use crate::helpers::{TEST_PASSWORD, TestUser, spawn_app};
 
 /// The first link to `path` in an `.eml` file, its quoted-printable encoding undone.
 fn link_in(eml: &str, path: &str) -> Option<String> {
@@ -73,10 +73,14 @@ async fn a_reset_link_is_sealed_at_rest_and_works_from_the_mail_the_worker_wrote
         .await;
     assert_eq!(reset.status(), 204);
     assert_eq!(app.login(&owner.email, TEST_PASSWORD).await.status(), 401);
-    assert_eq!(
-        app.login(&owner.email, "a brand new secret").await.status(),
-        200
-    );
+    let login = app.login(&owner.email, "a brand new secret").await;
+    assert_eq!(login.status(), 200);
+    // The reset revoked every session: sign in again.
+    let login: Value = login.json().await.unwrap();
+    let owner = TestUser {
+        token: login["token"].as_str().unwrap().into(),
+        ..owner
+    };
 
     // An invitation's link is sealed the same way, and its mail carries it.
     let invite = app
