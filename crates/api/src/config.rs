@@ -80,10 +80,15 @@ pub struct ServerConfig {
     #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy_headers: bool,
     /// Platform operator token for /api/admin routes; unset disables them.
-    #[arg(long, env = "ADMIN_TOKEN", value_parser = parse_secret)]
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true, value_parser = parse_secret)]
     pub admin_token: Option<SecretString>,
     /// Where uploads are stored: a directory path or an object-store URL.
-    #[arg(long, env = "STORAGE_URL", default_value = "./data/uploads")]
+    #[arg(
+        long,
+        env = "STORAGE_URL",
+        hide_env_values = true,
+        default_value = "./data/uploads"
+    )]
     pub storage_url: String,
 }
 

@@ -1,11 +1,12 @@
-//! `echosenseix-api`: `serve` (the default), `migrate`, `seed`.
+//! `echosenseix-api`: `serve` (the default), `migrate`, `seed`, `rotate-encryption-key`.
 
 use anyhow::Context;
 use api::config::ApiConfig;
 use api::startup::Application;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use secrecy::ExposeSecret;
-use storage::config::{DatabaseConfig, LogConfig};
+use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig};
+use storage::crypto::EncryptionKey;
 
 /// mimalloc instead of glibc malloc: a quarter of the call-log page's CPU
 /// was malloc and free (measured in docs/BENCHMARKS.md).
@@ -39,6 +40,21 @@ enum Command {
         #[command(flatten)]
         seed: api::seed::SeedArgs,
     },
+    /// Re-encrypt every stored secret from ENCRYPTION_KEY to NEW_ENCRYPTION_KEY in one
+    /// transaction (idempotent), then restart every instance with the new key.
+    RotateEncryptionKey {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        log: LogConfig,
+        /// The current key, under which the secrets are stored now.
+        #[command(flatten)]
+        current: EncryptionConfig,
+        /// The new key, 64 hexadecimal characters. Prefer the environment: a flag shows in `ps`.
+        #[arg(long = "new-encryption-key", env = "NEW_ENCRYPTION_KEY", hide_env_values = true,
+              value_parser = storage::config::parse_encryption_key)]
+        new_key: EncryptionKey,
+    },
 }
 
 /// `echosenseix-api` alone, or with only flags, means `serve`.
@@ -54,7 +70,9 @@ fn args_with_default_command() -> Vec<String> {
 
 fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse_from(args_with_default_command());
+    // A rejected value is reported without itself: it may be a secret.
+    let matches = storage::config::matches_or_exit(Cli::command(), args_with_default_command());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| storage::config::exit_redacted(e));
     // Multi-thread runtime: diesel's migration harness blocks in place.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -85,8 +103,38 @@ fn main() -> anyhow::Result<()> {
                 tracing::info!("{report}");
                 Ok(())
             }
+            Command::RotateEncryptionKey {
+                database,
+                log,
+                current,
+                new_key,
+            } => {
+                storage::telemetry::init(log.format, "info");
+                rotate_encryption_key(&database, &current.key, &new_key).await
+            }
         }
     })
+}
+
+async fn rotate_encryption_key(
+    database: &DatabaseConfig,
+    current: &EncryptionKey,
+    new_key: &EncryptionKey,
+) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    let mut conn = AsyncPgConnection::establish(database.url.expose_secret())
+        .await
+        .context("connecting to DATABASE_URL")?;
+    let report = storage::key_rotation::rotate(&mut conn, current, new_key).await?;
+    for (column, rotated, already) in &report.columns {
+        tracing::info!(column = %column, rotated, already_rotated = already, "column rotated");
+    }
+    tracing::info!(
+        rotated = report.rotated(),
+        already_rotated = report.already_rotated(),
+        "every stored secret is under the new key: restart every API and worker with it"
+    );
+    Ok(())
 }
 
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {

@@ -3,7 +3,9 @@
 //! every address a host name resolves to is checked at connect time (a
 //! resolver that drops refused addresses, so a DNS answer that changes
 //! between check and connect does not get through), IP-literal URLs are
-//! checked before sending, and redirects are not followed.
+//! checked before sending, and redirects are not followed. Proxies are never
+//! used: HTTP(S)_PROXY would send the request to the proxy, whose own
+//! resolver the check never sees.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -11,39 +13,15 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// True for addresses a webhook must not reach unless private delivery is
-/// allowed: loopback, private ranges, link-local, CGNAT, unique-local,
-/// unspecified, multicast, broadcast, documentation and benchmark ranges.
+mod special;
+
+pub use special::refused_block;
+
+/// True for addresses an outbound request must not reach unless private delivery is allowed:
+/// every block of the IANA special-purpose registries, multicast, and IPv6 outside Global Unicast
+/// (see [`refused_block`]).
 pub fn is_refused(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64) // 100.64.0.0/10
-                || (o[0] == 198 && (o[1] & 0xfe) == 18) // 198.18.0.0/15
-                || o[0] >= 240
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_refused(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link local
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64 can reach private v4
-        }
-    }
+    refused_block(ip).is_some()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +57,7 @@ pub fn client(timeout: Duration, allow_private: bool) -> reqwest::Result<reqwest
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .user_agent(concat!("EchoSenseiX/", env!("CARGO_PKG_VERSION")));
     if !allow_private {
         builder = builder.dns_resolver(Arc::new(FilteringResolver));
@@ -107,9 +86,9 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<url::Url, String> {
             }
             _ => None,
         };
-        if let Some(ip) = literal.filter(|ip| is_refused(*ip)) {
+        if let Some((ip, block)) = literal.and_then(|ip| Some((ip, refused_block(ip)?))) {
             return Err(format!(
-                "refused: {ip} is a private, loopback or link-local address"
+                "refused: {ip} is a special-purpose address ({block})"
             ));
         }
     }

@@ -1,6 +1,8 @@
 //! Settings shared by both binaries, read from the environment (a `.env` file
 //! in development) and overridable by flags. Secrets are `SecretString`s so
-//! they never print, not even through `Debug`.
+//! they never print, not even through `Debug`; their arguments carry
+//! `hide_env_values` so `--help` does not show them either, and
+//! [`exit_redacted`] reports a rejected value without echoing it.
 
 use std::time::Duration;
 
@@ -11,15 +13,15 @@ use secrecy::{ExposeSecret, SecretString};
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
     /// Primary database URL.
-    #[arg(id = "database_url", long = "database-url", env = "DATABASE_URL", value_parser = parse_secret)]
+    #[arg(id = "database_url", long = "database-url", env = "DATABASE_URL", hide_env_values = true, value_parser = parse_secret)]
     pub url: SecretString,
     /// One read replica (the older single setting; joins the list below).
-    #[arg(id = "database_replica_url", long = "database-replica-url", env = "DATABASE_REPLICA_URL", value_parser = parse_secret)]
+    #[arg(id = "database_replica_url", long = "database-replica-url", env = "DATABASE_REPLICA_URL", hide_env_values = true, value_parser = parse_secret)]
     pub replica_url: Option<SecretString>,
     /// Streaming read replicas, comma-separated: replica-tolerant reads are
     /// spread over the healthy ones, the primary answers when none is fit.
     #[arg(id = "database_replica_urls", long = "database-replica-urls", env = "DATABASE_REPLICA_URLS",
-          value_delimiter = ',', value_parser = parse_secret)]
+          hide_env_values = true, value_delimiter = ',', value_parser = parse_secret)]
     pub replica_urls: Vec<SecretString>,
     /// A replica whose replay lags more than this is skipped until it catches up.
     #[arg(id = "database_replica_max_lag_ms", long = "database-replica-max-lag-ms", env = "DATABASE_REPLICA_MAX_LAG_MS",
@@ -96,7 +98,7 @@ impl DatabaseConfig {
 /// Redis settings.
 #[derive(Debug, Clone, Args)]
 pub struct RedisConfig {
-    #[arg(id = "redis_url", long = "redis-url", env = "REDIS_URL", value_parser = parse_secret)]
+    #[arg(id = "redis_url", long = "redis-url", env = "REDIS_URL", hide_env_values = true, value_parser = parse_secret)]
     pub url: SecretString,
     /// Prefix of every key this deployment writes, so that several
     /// deployments (or parallel tests) can share one Redis.
@@ -173,7 +175,7 @@ impl RedisConfig {
 #[derive(Clone, Args)]
 pub struct EncryptionConfig {
     /// 32 bytes as 64 hexadecimal characters.
-    #[arg(id = "encryption_key", long = "encryption-key", env = "ENCRYPTION_KEY", value_parser = parse_encryption_key)]
+    #[arg(id = "encryption_key", long = "encryption-key", env = "ENCRYPTION_KEY", hide_env_values = true, value_parser = parse_encryption_key)]
     pub key: crate::crypto::EncryptionKey,
 }
 
@@ -209,7 +211,8 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))
 }
 
-fn parse_encryption_key(value: &str) -> Result<crate::crypto::EncryptionKey, String> {
+/// A 64-hex-digit key; the error never contains the value.
+pub fn parse_encryption_key(value: &str) -> Result<crate::crypto::EncryptionKey, String> {
     crate::crypto::EncryptionKey::from_hex(value).map_err(|e| e.to_string())
 }
 
@@ -224,4 +227,39 @@ pub fn redact_url(url: &SecretString) -> String {
         }
         Err(_) => "<unparsable url>".into(),
     }
+}
+
+/// Parses the command line as `clap::Command::get_matches_from` does, except that a rejected value
+/// is reported without the value itself: it may be a secret (a mistyped ENCRYPTION_KEY), and
+/// clap's own message would echo it to the terminal and the logs.
+pub fn matches_or_exit(
+    command: clap::Command,
+    args: impl IntoIterator<Item = String>,
+) -> clap::ArgMatches {
+    command
+        .try_get_matches_from(args)
+        .unwrap_or_else(|e| exit_redacted(e))
+}
+
+/// Exits like `clap::Error::exit`, with the offending value left out of a validation error.
+pub fn exit_redacted(error: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        error.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) {
+        error.exit()
+    }
+    let argument = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(name)) => name.clone(),
+        _ => "an argument".to_owned(),
+    };
+    let reason = std::error::Error::source(&error)
+        .map(|cause| format!(": {cause}"))
+        .unwrap_or_default();
+    clap::Error::raw(
+        error.kind(),
+        format!("error: invalid value for '{argument}' (value not shown){reason}\n"),
+    )
+    .exit()
 }

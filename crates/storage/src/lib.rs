@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod events;
 pub mod file_store;
+pub mod key_rotation;
 pub mod migrations;
 pub mod models;
 pub mod pagination;
@@ -20,10 +21,13 @@ pub mod redis_target;
 pub mod redis_tls;
 pub mod replicas;
 pub mod schema;
+pub mod sealed_link;
 pub mod telemetry;
 
 pub mod write_pins;
 
+#[cfg(feature = "test-support")]
+pub mod test_cli;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 

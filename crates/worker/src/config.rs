@@ -56,7 +56,7 @@ pub struct Config {
 
     /// SMTP server (`smtp://host:1025`, `smtps://user:pass@host`); unset
     /// writes `.eml` files to EMAIL_OUTBOX_DIR instead.
-    #[arg(long, env = "SMTP_URL", value_parser = parse_secret)]
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, value_parser = parse_secret)]
     pub smtp_url: Option<SecretString>,
     #[arg(
         long,
@@ -72,7 +72,7 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// Object storage URL for uploads (`file:///srv/uploads`, `memory://`);
     /// unset uses STORAGE_DIR.
-    #[arg(long, env = "STORAGE_URL")]
+    #[arg(long, env = "STORAGE_URL", hide_env_values = true)]
     pub storage_url: Option<String>,
     #[arg(long, env = "STORAGE_DIR", default_value = "./data/uploads")]
     pub storage_dir: PathBuf,

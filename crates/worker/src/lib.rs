@@ -31,10 +31,10 @@ pub use crate::config::Config;
 /// Parses flags and environment; the database pool is sized from the total
 /// concurrency unless DATABASE_MAX_CONNECTIONS was given.
 pub fn parse_config() -> Config {
-    let matches = Config::command().get_matches();
+    let matches = storage::config::matches_or_exit(Config::command(), std::env::args());
     let mut config = match Config::from_arg_matches(&matches) {
         Ok(config) => config,
-        Err(e) => e.exit(),
+        Err(e) => storage::config::exit_redacted(e),
     };
     if matches.value_source("database_max_connections")
         == Some(clap::parser::ValueSource::DefaultValue)

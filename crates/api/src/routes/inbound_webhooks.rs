@@ -1,8 +1,11 @@
-//! `POST /api/webhooks/elevenlabs/post-call`: ElevenLabs' post-call event,
-//! outside bearer auth. The organization is found through the agent's
-//! external id, the `ElevenLabs-Signature` HMAC is checked against that
-//! organization's webhook secret, then the call is upserted by conversation
-//! id (replays change nothing) and the day's analytics rollup refreshed.
+//! `POST /api/webhooks/elevenlabs/{organizationId}/post-call`: ElevenLabs'
+//! post-call event, outside bearer auth. The agent is found by its external
+//! id within the organization of the URL (external ids are unique per
+//! organization only), the `ElevenLabs-Signature` HMAC is checked against
+//! that organization's webhook secret, then the call is upserted by
+//! conversation id (replays change nothing) and the day's analytics rollup
+//! refreshed. The legacy URL without an organization serves an external id
+//! that exactly one organization uses.
 
 use crate::cached::invalidate;
 use actix_web::http::StatusCode;
@@ -10,10 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::Sha256;
 use storage::cache::Namespace;
 use storage::models::call_logs::{self, NewCallLog};
 use storage::models::{agents, analytics, integrations};
@@ -21,6 +22,8 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+pub use crate::webhook_signature::sign;
+use crate::webhook_signature::{Signature, invalid_signature};
 
 pub const SIGNATURE_HEADER: &str = "ElevenLabs-Signature";
 const PLATFORM: &str = "elevenlabs";
@@ -28,11 +31,18 @@ const PLATFORM: &str = "elevenlabs";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/webhooks/elevenlabs/post-call").route(web::post().to(elevenlabs_post_call)),
+    )
+    .service(
+        web::resource("/webhooks/elevenlabs/{organization_id}/post-call")
+            .route(web::post().to(elevenlabs_org_post_call)),
     );
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(elevenlabs_post_call), components(schemas(Received)))]
+#[openapi(
+    paths(elevenlabs_org_post_call, elevenlabs_post_call),
+    components(schemas(Received))
+)]
 pub struct Doc;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -41,65 +51,6 @@ pub struct Received {
     received: bool,
     /// The stored call; absent for event types that carry no call.
     call_id: Option<Uuid>,
-}
-
-/// Every authentication failure answers the same, so a caller learns
-/// nothing about which agents, organizations or secrets exist.
-fn invalid_signature() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_signature",
-        "missing or invalid webhook signature",
-    )
-}
-
-/// `t=<unix seconds>,v0=<hex hmac>` (several `v0` allowed during rotation).
-pub struct Signature {
-    pub timestamp: i64,
-    pub macs: Vec<Vec<u8>>,
-}
-
-impl Signature {
-    pub fn parse(header: &str) -> Option<Self> {
-        let mut timestamp = None;
-        let mut macs = Vec::new();
-        for part in header.split(',') {
-            match part.trim().split_once('=') {
-                Some(("t", t)) => timestamp = t.parse().ok(),
-                Some(("v0", mac)) => macs.push(hex::decode(mac).ok()?),
-                _ => {}
-            }
-        }
-        let timestamp = timestamp?;
-        (!macs.is_empty()).then_some(Self { timestamp, macs })
-    }
-
-    /// Constant-time check of HMAC-SHA256(secret, "{t}.{body}").
-    pub fn verify(&self, secret: &[u8], body: &[u8]) -> bool {
-        self.macs.iter().any(|expected| {
-            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-                return false;
-            };
-            mac.update(self.timestamp.to_string().as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            mac.verify_slice(expected).is_ok()
-        })
-    }
-}
-
-/// The header value ElevenLabs would send for `body` (tests, tooling).
-pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
-        Ok(mac) => mac,
-        Err(_) => return String::new(),
-    };
-    mac.update(format!("{timestamp}.").as_bytes());
-    mac.update(body);
-    format!(
-        "t={timestamp},v0={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -263,13 +214,36 @@ async fn webhook_secret(
 }
 
 #[utoipa::path(
+    post, path = "/api/webhooks/elevenlabs/{organization_id}/post-call", tag = "webhooks-in",
+    description = "ElevenLabs post-call event, the URL an organization gives ElevenLabs. No bearer token: \
+                   authenticated by the `ElevenLabs-Signature` header (`t=<unix>,v0=<hex HMAC-SHA256 of \
+                   \"t.body\">`, at most 4 candidates, 512 bytes) under the organization's webhook secret, \
+                   within WEBHOOK_TOLERANCE_SECS. `data.agent_id` is one of the organization's agents' \
+                   `externalAgentId`. Idempotent per conversation.",
+    request_body(content = Object, content_type = "application/json"),
+    params(("organization_id" = String, Path), ("ElevenLabs-Signature" = String, Header)),
+    responses((status = 200, body = Received), (status = 400, description = "signature_header_too_long, too_many_signatures"), (status = 401, description = "invalid_signature"), (status = 413), (status = 422))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn elevenlabs_org_post_call(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    organization_id: web::Path<String>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    // A malformed id answers like an unknown one: the caller learns nothing.
+    let org = Uuid::parse_str(&organization_id).map_err(|_| invalid_signature())?;
+    post_call(state, req, payload, Some(org)).await
+}
+
+#[utoipa::path(
     post, path = "/api/webhooks/elevenlabs/post-call", tag = "webhooks-in",
-    description = "ElevenLabs post-call event. No bearer token: authenticated by the `ElevenLabs-Signature` \
-                   header (`t=<unix>,v0=<hex HMAC-SHA256 of \"t.body\">`) under the webhook secret of the \
-                   organization owning `data.agent_id`, within WEBHOOK_TOLERANCE_SECS. Idempotent per conversation.",
+    description = "Legacy URL of the ElevenLabs post-call event, without the organization: accepted only when \
+                   exactly one organization has an agent with `data.agent_id` as its `externalAgentId`. \
+                   Prefer `/api/webhooks/elevenlabs/{organization_id}/post-call`.",
     request_body(content = Object, content_type = "application/json"),
     params(("ElevenLabs-Signature" = String, Header)),
-    responses((status = 200, body = Received), (status = 401, description = "invalid_signature"), (status = 413), (status = 422))
+    responses((status = 200, body = Received), (status = 400, description = "signature_header_too_long, too_many_signatures"), (status = 401, description = "invalid_signature"), (status = 413), (status = 422))
 )]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_post_call(
@@ -277,12 +251,23 @@ pub async fn elevenlabs_post_call(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let signature = req
+    post_call(state, req, payload, None).await
+}
+
+/// Both URLs: `org` from the URL, or `None` on the legacy one.
+async fn post_call(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+    org: Option<Uuid>,
+) -> ApiResult<HttpResponse> {
+    // Bounded before any work: a capped header, a capped number of candidates, one MAC.
+    let header = req
         .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .and_then(Signature::parse)
         .ok_or_else(invalid_signature)?;
+    let signature = Signature::parse(header)?;
     if (Utc::now().timestamp() - signature.timestamp).abs() > state.config.webhook_tolerance_secs {
         return Err(invalid_signature());
     }
@@ -294,9 +279,11 @@ pub async fn elevenlabs_post_call(
         .ok_or_else(invalid_signature)?;
 
     let mut conn = state.db.get().await?;
-    let agent = agents::find_by_external_id(&mut conn, PLATFORM, external_id)
-        .await?
-        .ok_or_else(invalid_signature)?;
+    let agent = match org {
+        Some(org) => agents::find_by_external_id(&mut conn, org, PLATFORM, external_id).await?,
+        None => agents::find_unique_by_external_id(&mut conn, PLATFORM, external_id).await?,
+    }
+    .ok_or_else(invalid_signature)?;
     let secret = webhook_secret(&state, &mut conn, agent.organization_id)
         .await?
         .ok_or_else(invalid_signature)?;
@@ -370,18 +357,6 @@ fn call_event(call: &call_logs::CallLog) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signatures_round_trip_and_reject_tampering() {
-        let header = sign(b"whsec", 1_700_000_000, b"{}");
-        let sig = Signature::parse(&header).unwrap();
-        assert!(sig.verify(b"whsec", b"{}"));
-        assert!(!sig.verify(b"other", b"{}"));
-        assert!(!sig.verify(b"whsec", b"{ }"));
-        assert!(Signature::parse("t=1").is_none());
-        assert!(Signature::parse("v0=00").is_none());
-        assert!(Signature::parse("t=1,v0=zz").is_none());
-    }
 
     #[test]
     fn statuses_map_to_ours() {

@@ -155,6 +155,7 @@ pub async fn invite_user(
         state.config.public_app_url.trim_end_matches('/')
     );
     let org_id = auth.organization_id;
+    let key = state.encryption.clone();
     let mut conn = state.db.get().await?;
     let (invitation, mail) = conn
         .transaction::<_, ApiError, _>(async move |c| {
@@ -210,12 +211,16 @@ pub async fn invite_user(
                     organization_id: Some(org_id),
                     to_address: invitation.email.clone(),
                     template: email_outbox::template::INVITATION.into(),
-                    data: json!({
-                        "organizationName": org.name,
-                        "role": invitation.role,
-                        "acceptUrl": accept_url,
-                        "expiresAt": invitation.expires_at,
-                    }),
+                    // The link carries the bearer token: sealed, never in the clear at rest.
+                    data: storage::sealed_link::seal(
+                        json!({
+                            "organizationName": org.name,
+                            "role": invitation.role,
+                            "expiresAt": invitation.expires_at,
+                        }),
+                        &key,
+                        &accept_url,
+                    ),
                 },
             )
             .await?;

@@ -403,7 +403,7 @@ async fn reset_password_is_single_use_and_revokes_every_session() {
         .outbox_data(&owner.email, "password_reset")
         .await
         .unwrap();
-    let token = token_from_link(mail["resetUrl"].as_str().unwrap());
+    let token = token_from_link(mail["link"].as_str().unwrap());
 
     let short = app
         .post_json(
@@ -461,7 +461,7 @@ async fn an_expired_reset_link_is_refused() {
         .outbox_data(&owner.email, "password_reset")
         .await
         .unwrap();
-    let token = token_from_link(mail["resetUrl"].as_str().unwrap());
+    let token = token_from_link(mail["link"].as_str().unwrap());
     app.execute_sql("UPDATE password_resets SET expires_at = now() - interval '1 second'")
         .await;
     let response = app

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use jobs::Queue;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
@@ -287,48 +286,6 @@ async fn unsupported_types_missing_fields_and_empty_files_are_refused() {
     assert_eq!(pending(&app, Queue::DocumentProcessing).await, 0);
 }
 
-/// Runs the worker library in this process on the app's database, Redis
-/// prefix and upload directory, serving only the document queue.
-async fn start_worker(app: &TestApp, outbox: &std::path::Path) -> worker::Running {
-    let key = hex::encode(Uuid::new_v4().as_bytes().repeat(2));
-    let args = [
-        "echosenseix-worker",
-        "--database-url",
-        app.db.url(),
-        "--redis-url",
-        &storage::test_support::redis_url(),
-        "--redis-prefix",
-        app.redis.prefix(),
-        "--encryption-key",
-        &key,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--queues",
-        "document-processing",
-        "--concurrency",
-        "document-processing=4",
-        "--storage-dir",
-        &app.state.config.storage_url,
-        "--email-outbox-dir",
-        outbox.to_str().unwrap(),
-        "--poll-interval-ms",
-        "200",
-        "--heartbeat-secs",
-        "1",
-        "--shutdown-grace-secs",
-        "5",
-        "--database-max-connections",
-        "6",
-        "--database-min-idle",
-        "1",
-    ];
-    worker::start(worker::Config::try_parse_from(args).unwrap())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
     let app = spawn_app().await;
@@ -377,7 +334,7 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
         }
     }
 
-    let worker = start_worker(&app, &outbox).await;
+    let worker = app.start_worker("document-processing", &outbox).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     for (fixture, id) in &uploaded {
         loop {

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub redis: TestRedis,
     /// What this instance was built with, for `spawn_peer`.
     config: ApiConfig,
+    /// The ENCRYPTION_KEY of the server, for a worker started beside it.
+    pub encryption_key_hex: String,
 }
 
 /// Another instance of the same deployment (same database, same Redis and
@@ -81,11 +83,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(url) = &options.redis_url {
         redis_config = storage::config::RedisConfig::new(url, redis.prefix());
     }
+    // Two random UUIDs in hex: 32 random bytes.
+    let encryption_key_hex = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     let config = ApiConfig {
         database,
         redis: redis_config,
         encryption: EncryptionConfig {
-            key: EncryptionKey::generate(),
+            key: EncryptionKey::from_hex(&encryption_key_hex).unwrap(),
         },
         log: LogConfig {
             format: LogFormat::Text,
@@ -107,6 +115,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         db,
         redis,
         config,
+        encryption_key_hex,
     }
 }
 
@@ -120,6 +129,46 @@ impl TestApp {
             address: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
         }
+    }
+
+    /// The worker library in this process on the app's database, Redis prefix, ENCRYPTION_KEY
+    /// and upload directory, serving `queues` (comma separated), writing mail to `outbox`.
+    pub async fn start_worker(&self, queues: &str, outbox: &std::path::Path) -> worker::Running {
+        let args = [
+            "echosenseix-worker",
+            "--database-url",
+            self.db.url(),
+            "--redis-url",
+            &storage::test_support::redis_url(),
+            "--redis-prefix",
+            self.redis.prefix(),
+            "--encryption-key",
+            &self.encryption_key_hex,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--queues",
+            queues,
+            "--concurrency",
+            "document-processing=4",
+            "--storage-dir",
+            &self.state.config.storage_url,
+            "--email-outbox-dir",
+            outbox.to_str().unwrap(),
+            "--poll-interval-ms",
+            "200",
+            "--heartbeat-secs",
+            "1",
+            "--shutdown-grace-secs",
+            "5",
+            "--database-max-connections",
+            "6",
+            "--database-min-idle",
+            "1",
+        ];
+        let config = <worker::Config as clap::Parser>::try_parse_from(args).unwrap();
+        worker::start(config).await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -295,8 +344,15 @@ impl TestApp {
         diesel::sql_query(sql).execute(&mut conn).await.unwrap();
     }
 
-    /// The `data` of the newest outbox mail of `template` to `to`.
+    /// The `data` of the newest outbox mail of `template` to `to`, with its sealed link opened
+    /// into `link` as the worker renders it (`outbox_raw_data` for the row as stored).
     pub async fn outbox_data(&self, to: &str, template: &str) -> Option<serde_json::Value> {
+        let raw = self.outbox_raw_data(to, template).await?;
+        Some(storage::sealed_link::open(&raw, &self.state.encryption).unwrap())
+    }
+
+    /// The `data` of the newest outbox mail of `template` to `to`, as stored.
+    pub async fn outbox_raw_data(&self, to: &str, template: &str) -> Option<serde_json::Value> {
         use diesel::prelude::*;
         use diesel_async::RunQueryDsl;
         use storage::schema::email_outbox;

@@ -1,5 +1,5 @@
-//! `POST /api/webhooks/elevenlabs/post-call`: signature checks, idempotent
-//! upsert, and the dashboard seeing the call at once.
+//! `POST /api/webhooks/elevenlabs/post-call` (legacy URL): signature checks,
+//! idempotent upsert, and the dashboard seeing the call at once.
 
 // Helpers outside #[test] functions unwrap too: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,9 +16,9 @@ use crate::call_logs::insert_agent;
 use crate::helpers::{TestApp, spawn_app};
 
 const PATH: &str = "/api/webhooks/elevenlabs/post-call";
-const SECRET: &str = "wsec_test_secret_value";
+pub(crate) const SECRET: &str = "wsec_test_secret_value";
 
-async fn add_integration(app: &TestApp, org: Uuid, credentials: Value) {
+pub(crate) async fn add_integration(app: &TestApp, org: Uuid, credentials: Value) {
     let sealed = app
         .state
         .encryption
@@ -36,7 +36,7 @@ async fn add_integration(app: &TestApp, org: Uuid, credentials: Value) {
         .unwrap();
 }
 
-fn event(agent: &str, conversation: &str) -> Vec<u8> {
+pub(crate) fn event(agent: &str, conversation: &str) -> Vec<u8> {
     let started = Utc::now().timestamp() - 120;
     json!({
         "type": "post_call_transcription",

@@ -72,7 +72,7 @@ async fn an_invitation_is_mailed_accepted_once_and_audited() {
         .outbox_data("new.person@example.com", "invitation")
         .await
         .expect("invitation mail");
-    let link = mail["acceptUrl"].as_str().unwrap();
+    let link = mail["link"].as_str().unwrap();
     assert!(link.starts_with("http://localhost:3000/accept-invite?token=esi_"));
     let token = token_from_link(link);
 
@@ -410,7 +410,7 @@ async fn another_organizations_users_are_404() {
         .outbox_data(&stranger.email, "invitation")
         .await
         .unwrap();
-    let token = token_from_link(mail["acceptUrl"].as_str().unwrap());
+    let token = token_from_link(mail["link"].as_str().unwrap());
     let response = app
         .post_json(
             "/api/auth/accept-invite",

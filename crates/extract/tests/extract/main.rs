@@ -6,3 +6,4 @@ mod budgets;
 mod chunking;
 mod fixtures;
 mod formats;
+mod properties;

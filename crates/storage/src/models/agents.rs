@@ -134,23 +134,46 @@ pub async fn find(conn: &mut AsyncPgConnection, org: Uuid, id: Uuid) -> QueryRes
         .await
 }
 
-/// The agent behind an inbound platform webhook; not tenant-scoped because
-/// the caller is the platform, and the organization is what it yields.
+/// The agent behind an inbound platform webhook, within the organization the webhook's URL
+/// names: platform agent ids are unique per organization only.
 pub async fn find_by_external_id(
     conn: &mut AsyncPgConnection,
+    org: Uuid,
     platform: &str,
     external_agent_id: &str,
 ) -> QueryResult<Option<Agent>> {
     agents::table
         .filter(
-            agents::platform
-                .eq(platform)
+            agents::organization_id
+                .eq(org)
+                .and(agents::platform.eq(platform))
                 .and(agents::external_agent_id.eq(external_agent_id)),
         )
         .select(Agent::as_select())
         .first(conn)
         .await
         .optional()
+}
+
+/// The agent behind a legacy inbound webhook, whose URL names no organization: found only when
+/// exactly one organization uses the platform id, so no tenant can claim another's calls by
+/// taking the same id (two owners answer `None`, and each must use its own URL).
+pub async fn find_unique_by_external_id(
+    conn: &mut AsyncPgConnection,
+    platform: &str,
+    external_agent_id: &str,
+) -> QueryResult<Option<Agent>> {
+    let mut found: Vec<Agent> = agents::table
+        .filter(
+            agents::platform
+                .eq(platform)
+                .and(agents::external_agent_id.eq(external_agent_id)),
+        )
+        .select(Agent::as_select())
+        .limit(2)
+        .load(conn)
+        .await?;
+    Ok(if found.len() == 1 { found.pop() } else { None })
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewAgent) -> QueryResult<Agent> {

@@ -85,6 +85,12 @@ pub async fn forgot_password(
         "{}/reset-password?token={token}",
         state.config.public_app_url.trim_end_matches('/')
     );
+    // The link carries the bearer token: sealed, never in the clear at rest.
+    let mail_data = storage::sealed_link::seal(
+        json!({ "name": user.name, "expiresAt": expires_at }),
+        &state.encryption,
+        &reset_url,
+    );
     let mail = conn
         .transaction::<_, ApiError, _>(async move |c| {
             password_resets::insert(
@@ -97,15 +103,15 @@ pub async fn forgot_password(
             )
             .await?;
             let mail = email_outbox::insert(
-            c,
-            &NewOutboxEmail {
-                organization_id: Some(user.organization_id),
-                to_address: user.email.clone(),
-                template: email_outbox::template::PASSWORD_RESET.into(),
-                data: json!({ "name": user.name, "resetUrl": reset_url, "expiresAt": expires_at }),
-            },
-        )
-        .await?;
+                c,
+                &NewOutboxEmail {
+                    organization_id: Some(user.organization_id),
+                    to_address: user.email.clone(),
+                    template: email_outbox::template::PASSWORD_RESET.into(),
+                    data: mail_data,
+                },
+            )
+            .await?;
             Ok(mail.id)
         })
         .await?;
