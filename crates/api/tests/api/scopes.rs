@@ -64,6 +64,6 @@ async fn scopes_default_to_all_and_unknown_ones_are_refused() {
         let response = create(json!({"name": "bad", "scopes": bad})).await.unwrap();
         assert_eq!(response.status(), 422, "{bad}");
         let body: Value = response.json().await.unwrap();
-        assert!(body["error"]["details"]["scopes"].is_string(), "{body}");
+        assert!(body["error"]["details"]["fields"]["scopes"].is_string(), "{body}");
     }
 }
