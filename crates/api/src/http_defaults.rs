@@ -13,7 +13,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 
 /// Nothing may load, frame or submit from an API answer.
-const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// The Scalar viewer at `/docs`: its script and styles from jsDelivr, its
 /// fonts from Scalar, requests back to this API only; never framed.

@@ -98,7 +98,10 @@ fn sample_gauges(state: &AppState) {
     (status = 401, description = "missing or wrong METRICS_TOKEN"),
     (status = 404, description = "metrics_disabled: no METRICS_TOKEN configured")))]
 #[get("/metrics")]
-pub async fn metrics_endpoint(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn metrics_endpoint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let Some(expected) = &state.config.metrics_token else {
         return Err(ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
@@ -106,7 +109,8 @@ pub async fn metrics_endpoint(req: HttpRequest, state: web::Data<AppState>) -> A
             "metrics are disabled (no METRICS_TOKEN configured)",
         ));
     };
-    let given = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing metrics token"))?;
+    let given =
+        bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing metrics token"))?;
     if !crate::auth::secret::matches(given, expected) {
         return Err(ApiError::unauthorized("wrong metrics token"));
     }

@@ -23,8 +23,12 @@ struct Limits {
 impl Limits {
     fn of(org: &Organization, config: &ServerConfig) -> Self {
         Self {
-            documents: org.max_documents.map_or(config.org_max_documents, i64::from),
-            document_bytes: org.max_document_bytes.unwrap_or(config.org_max_document_bytes),
+            documents: org
+                .max_documents
+                .map_or(config.org_max_documents, i64::from),
+            document_bytes: org
+                .max_document_bytes
+                .unwrap_or(config.org_max_document_bytes),
             knowledge_base_bytes: org
                 .max_knowledge_base_bytes
                 .unwrap_or(config.org_max_knowledge_base_bytes),

@@ -10,8 +10,8 @@ pub mod live;
 pub mod principal;
 pub mod resolve;
 pub mod scope;
-pub mod secret;
 pub mod scope_guard;
+pub mod secret;
 pub mod session;
 pub mod throttle;
 

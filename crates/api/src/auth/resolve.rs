@@ -19,7 +19,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
-    resolve_with_expiry(state, token).await.map(|(user, _)| user)
+    resolve_with_expiry(state, token)
+        .await
+        .map(|(user, _)| user)
 }
 
 /// The caller and when its token stops working (`None`: never), for

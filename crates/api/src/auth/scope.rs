@@ -181,16 +181,34 @@ mod tests {
     #[test]
     fn families_follow_the_route_groups() {
         let need = |m: Method, p: &str| required(&m, p).unwrap().map(|s| s.to_string());
-        assert_eq!(need(Method::GET, "/api/agents").as_deref(), Some("agents:read"));
-        assert_eq!(need(Method::PATCH, "/api/agents/x").as_deref(), Some("agents:write"));
+        assert_eq!(
+            need(Method::GET, "/api/agents").as_deref(),
+            Some("agents:read")
+        );
+        assert_eq!(
+            need(Method::PATCH, "/api/agents/x").as_deref(),
+            Some("agents:write")
+        );
         assert_eq!(
             need(Method::POST, "/api/knowledge-base/search").as_deref(),
             Some("knowledge:read")
         );
-        assert_eq!(need(Method::POST, "/api/documents/upload").as_deref(), Some("knowledge:write"));
-        assert_eq!(need(Method::GET, "/api/analytics/overview").as_deref(), Some("calls:read"));
-        assert_eq!(need(Method::DELETE, "/api/invitations/x").as_deref(), Some("team:write"));
-        assert_eq!(need(Method::POST, "/api/webhooks/elevenlabs/post-call"), None);
+        assert_eq!(
+            need(Method::POST, "/api/documents/upload").as_deref(),
+            Some("knowledge:write")
+        );
+        assert_eq!(
+            need(Method::GET, "/api/analytics/overview").as_deref(),
+            Some("calls:read")
+        );
+        assert_eq!(
+            need(Method::DELETE, "/api/invitations/x").as_deref(),
+            Some("team:write")
+        );
+        assert_eq!(
+            need(Method::POST, "/api/webhooks/elevenlabs/post-call"),
+            None
+        );
         assert_eq!(need(Method::GET, "/api/user/profile"), None);
         assert!(required(&Method::GET, "/api/something-new").is_err());
     }
@@ -202,13 +220,20 @@ mod tests {
         let calls = required(&Method::GET, "/api/call-logs").unwrap().unwrap();
         assert!(scopes.grants(read));
         assert!(!scopes.grants(calls));
-        assert!(!ScopeSet::from_names(&["agents:read"]).grants(Scope { write: true, ..read }));
+        assert!(!ScopeSet::from_names(&["agents:read"]).grants(Scope {
+            write: true,
+            ..read
+        }));
         assert_eq!(parse_list(None).unwrap().len(), TABLE.len());
         assert!(parse_list(Some(vec![])).is_err());
         assert!(parse_list(Some(vec!["agents:admin".into()])).is_err());
         assert_eq!(
-            parse_list(Some(vec!["team:read".into(), "agents:read".into(), "agents:read".into()]))
-                .unwrap(),
+            parse_list(Some(vec![
+                "team:read".into(),
+                "agents:read".into(),
+                "agents:read".into()
+            ]))
+            .unwrap(),
             vec!["agents:read", "team:read"]
         );
     }

@@ -44,7 +44,11 @@ pub struct PendingInvitation {
 impl PendingInvitation {
     fn new(i: Invitation, now: DateTime<Utc>) -> Self {
         Self {
-            status: if i.expires_at > now { "pending" } else { "expired" },
+            status: if i.expires_at > now {
+                "pending"
+            } else {
+                "expired"
+            },
             id: i.id,
             email: i.email,
             role: i.role,

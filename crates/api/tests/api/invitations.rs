@@ -20,7 +20,11 @@ async fn invitations_are_listed_and_revoked() {
     let invitation: Value = invite.json().await.unwrap();
     let id = invitation["id"].as_str().unwrap();
 
-    let list = app.authed(Method::GET, "/api/invitations", &owner).send().await.unwrap();
+    let list = app
+        .authed(Method::GET, "/api/invitations", &owner)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(list.status(), 200);
     let text = list.text().await.unwrap();
     let list: Value = serde_json::from_str(&text).unwrap();
@@ -40,15 +44,56 @@ async fn invitations_are_listed_and_revoked() {
     // Members may not, other organizations get 404.
     let member = app.add_user(&owner.organization_id, "member", "inv").await;
     let path = format!("/api/invitations/{id}");
-    assert_eq!(app.authed(Method::GET, "/api/invitations", &member).send().await.unwrap().status(), 403);
-    assert_eq!(app.authed(Method::DELETE, &path, &member).send().await.unwrap().status(), 403);
+    assert_eq!(
+        app.authed(Method::GET, "/api/invitations", &member)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.authed(Method::DELETE, &path, &member)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     let stranger = app.register().await;
-    assert_eq!(app.authed(Method::DELETE, &path, &stranger).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.authed(Method::DELETE, &path, &stranger)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 
-    assert_eq!(app.authed(Method::DELETE, &path, &owner).send().await.unwrap().status(), 204);
-    assert_eq!(app.authed(Method::DELETE, &path, &owner).send().await.unwrap().status(), 404);
-    let list: Value =
-        app.authed(Method::GET, "/api/invitations", &owner).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        app.authed(Method::DELETE, &path, &owner)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        app.authed(Method::DELETE, &path, &owner)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let list: Value = app
+        .authed(Method::GET, "/api/invitations", &owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0);
     let accept = app
         .post_json(
@@ -56,6 +101,13 @@ async fn invitations_are_listed_and_revoked() {
             &json!({"token": token, "name": "New Hire", "password": TEST_PASSWORD}),
         )
         .await;
-    assert!(accept.status().is_client_error(), "a revoked invitation cannot be accepted");
-    assert!(app.audit_actions(owner.organization_id).await.contains(&"invitation.revoked".to_owned()));
+    assert!(
+        accept.status().is_client_error(),
+        "a revoked invitation cannot be accepted"
+    );
+    assert!(
+        app.audit_actions(owner.organization_id)
+            .await
+            .contains(&"invitation.revoked".to_owned())
+    );
 }

@@ -22,29 +22,51 @@ async fn moving_a_provider_to_another_host_needs_its_key_again() {
         }
         body
     };
-    let (status, created) =
-        call(app.authed(Method::POST, "/api/providers", &owner).json(&body(&base, Some(GOOD_KEY)))).await;
+    let (status, created) = call(
+        app.authed(Method::POST, "/api/providers", &owner)
+            .json(&body(&base, Some(GOOD_KEY))),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let path = format!("/api/providers/{}", created["id"].as_str().unwrap());
 
-    let (status, refused) = call(app.authed(Method::PUT, &path, &owner).json(&body(&elsewhere, None))).await;
+    let (status, refused) = call(
+        app.authed(Method::PUT, &path, &owner)
+            .json(&body(&elsewhere, None)),
+    )
+    .await;
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["error"]["code"], "credential_host_changed");
     // Scheme and port are part of the host the key was entered for.
     let https = base.replacen("http://", "https://", 1);
-    let (status, _) = call(app.authed(Method::PUT, &path, &owner).json(&body(&https, None))).await;
+    let (status, _) = call(
+        app.authed(Method::PUT, &path, &owner)
+            .json(&body(&https, None)),
+    )
+    .await;
     assert_eq!(status, 422);
 
     // Nothing moved: the test still reaches the original host with the key.
     let (status, tested) = call(app.authed(Method::POST, &format!("{path}/test"), &owner)).await;
-    assert_eq!((status, tested["success"].clone()), (200, json!(true)), "{tested}");
+    assert_eq!(
+        (status, tested["success"].clone()),
+        (200, json!(true)),
+        "{tested}"
+    );
 
     // Same origin, another path: the key stays. Another host with the key: fine.
     let same_host = format!("{base}/");
-    let (status, kept) = call(app.authed(Method::PUT, &path, &owner).json(&body(&same_host, None))).await;
+    let (status, kept) = call(
+        app.authed(Method::PUT, &path, &owner)
+            .json(&body(&same_host, None)),
+    )
+    .await;
     assert_eq!(status, 200, "{kept}");
-    let (status, moved) =
-        call(app.authed(Method::PUT, &path, &owner).json(&body(&elsewhere, Some(GOOD_KEY)))).await;
+    let (status, moved) = call(
+        app.authed(Method::PUT, &path, &owner)
+            .json(&body(&elsewhere, Some(GOOD_KEY))),
+    )
+    .await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(moved["config"]["baseUrl"], elsewhere);
 }

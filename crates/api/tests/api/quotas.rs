@@ -39,7 +39,10 @@ async fn uploads_stop_at_the_document_count_and_byte_quotas() {
     assert_eq!(body["error"]["details"]["used"], 60);
     assert_eq!(upload(&app, &member, &[b'c'; 40]).await.0, 202);
     let (status, body) = upload(&app, &member, b"d").await;
-    assert_eq!((status, body["error"]["details"]["quota"].clone()), (403, json!("documents")));
+    assert_eq!(
+        (status, body["error"]["details"]["quota"].clone()),
+        (403, json!("documents"))
+    );
 
     // Another organization has its own quota; an organization's own column
     // overrides the default.
@@ -60,7 +63,13 @@ async fn uploads_stop_at_the_document_count_and_byte_quotas() {
     assert_eq!(upload(&app, &member, b"f").await.0, 202);
 }
 
-async fn entry(app: &TestApp, user: &TestUser, method: Method, path: &str, content: &str) -> (u16, Value) {
+async fn entry(
+    app: &TestApp,
+    user: &TestUser,
+    method: Method,
+    path: &str,
+    content: &str,
+) -> (u16, Value) {
     let response = app
         .authed(method, path, user)
         .json(&json!({"title": "FAQ", "content": content}))
@@ -88,6 +97,16 @@ async fn the_knowledge_base_stops_at_its_byte_quota() {
     // Replacing an entry counts its new size in place of the old one.
     let id = first["id"].as_str().unwrap();
     let one = format!("{path}/{id}");
-    assert_eq!(entry(&app, &member, Method::PATCH, &one, &"c".repeat(95)).await.0, 200);
-    assert_eq!(entry(&app, &member, Method::PATCH, &one, &"c".repeat(101)).await.0, 403);
+    assert_eq!(
+        entry(&app, &member, Method::PATCH, &one, &"c".repeat(95))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        entry(&app, &member, Method::PATCH, &one, &"c".repeat(101))
+            .await
+            .0,
+        403
+    );
 }

@@ -138,7 +138,11 @@ async fn a_socket_closes_when_its_user_is_removed() {
     let member = app.add_user(&owner.organization_id, "member", "ws").await;
     let mut ws = open(app.port, &member.token).await;
     let response = app
-        .authed(Method::DELETE, &format!("/api/users/{}", member.user_id), &owner)
+        .authed(
+            Method::DELETE,
+            &format!("/api/users/{}", member.user_id),
+            &owner,
+        )
         .send()
         .await
         .unwrap();
@@ -165,26 +169,46 @@ async fn a_demoted_admins_key_loses_admin_rights_and_a_removed_ones_stops() {
     let owner = app.register().await;
     let admin = app.add_user(&owner.organization_id, "admin", "k").await;
     let (key, _) = create_key(&app, &admin, json!({"name": "ops", "role": "admin"})).await;
-    assert_eq!(status_with(&app, &key, Method::GET, "/api/api-keys").await, 200);
+    assert_eq!(
+        status_with(&app, &key, Method::GET, "/api/api-keys").await,
+        200
+    );
 
     let demote = app
-        .authed(Method::PATCH, &format!("/api/users/{}", admin.user_id), &owner)
+        .authed(
+            Method::PATCH,
+            &format!("/api/users/{}", admin.user_id),
+            &owner,
+        )
         .json(&json!({"role": "member"}))
         .send()
         .await
         .unwrap();
     assert_eq!(demote.status(), 200);
     // An admin route refuses the key now; member routes still work.
-    assert_eq!(status_with(&app, &key, Method::GET, "/api/api-keys").await, 403);
-    assert_eq!(status_with(&app, &key, Method::GET, "/api/agents").await, 200);
+    assert_eq!(
+        status_with(&app, &key, Method::GET, "/api/api-keys").await,
+        403
+    );
+    assert_eq!(
+        status_with(&app, &key, Method::GET, "/api/agents").await,
+        200
+    );
 
     let remove = app
-        .authed(Method::DELETE, &format!("/api/users/{}", admin.user_id), &owner)
+        .authed(
+            Method::DELETE,
+            &format!("/api/users/{}", admin.user_id),
+            &owner,
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(remove.status(), 204);
-    assert_eq!(status_with(&app, &key, Method::GET, "/api/agents").await, 401);
+    assert_eq!(
+        status_with(&app, &key, Method::GET, "/api/agents").await,
+        401
+    );
     // The removed creator's keys are listed as gone, not as live.
     let list: Value = app
         .authed(Method::GET, "/api/api-keys", &owner)

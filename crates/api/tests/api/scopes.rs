@@ -6,8 +6,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
-async fn status(app: &crate::helpers::TestApp, key: &str, method: Method, path: &str) -> (u16, Value) {
-    let mut request = app.client.request(method.clone(), app.url(path)).bearer_auth(key);
+async fn status(
+    app: &crate::helpers::TestApp,
+    key: &str,
+    method: Method,
+    path: &str,
+) -> (u16, Value) {
+    let mut request = app
+        .client
+        .request(method.clone(), app.url(path))
+        .bearer_auth(key);
     if method == Method::POST {
         request = request.json(&json!({"name": "Support bot", "platform": "elevenlabs"}));
     }
@@ -36,11 +44,22 @@ async fn a_key_may_use_only_its_scopes() {
     assert_eq!(code, 403);
     assert_eq!(body["error"]["code"], "insufficient_scope");
     assert_eq!(body["error"]["details"]["required"], "agents:write");
-    assert_eq!(status(&app, key, Method::GET, "/api/call-logs").await.0, 403);
-    assert_eq!(status(&app, key, Method::GET, "/api/knowledge-base/entries").await.0, 403);
+    assert_eq!(
+        status(&app, key, Method::GET, "/api/call-logs").await.0,
+        403
+    );
+    assert_eq!(
+        status(&app, key, Method::GET, "/api/knowledge-base/entries")
+            .await
+            .0,
+        403
+    );
     // write includes read
     assert_eq!(status(&app, key, Method::GET, "/api/users").await.0, 200);
-    assert_eq!(status(&app, key, Method::GET, "/api/user/profile").await.0, 200);
+    assert_eq!(
+        status(&app, key, Method::GET, "/api/user/profile").await.0,
+        200
+    );
     // No realtime:read, no live stream.
     let url = format!("ws://127.0.0.1:{}/ws/realtime-sync?token={key}", app.port);
     match tokio_tungstenite::connect_async(url).await {
@@ -48,7 +67,11 @@ async fn a_key_may_use_only_its_scopes() {
         other => panic!("expected 403, got {other:?}"),
     }
     // Sessions carry no scopes: the owner's own token is unaffected.
-    let own = app.authed(Method::GET, "/api/call-logs", &owner).send().await.unwrap();
+    let own = app
+        .authed(Method::GET, "/api/call-logs", &owner)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(own.status(), 200);
 }
 
@@ -56,14 +79,26 @@ async fn a_key_may_use_only_its_scopes() {
 async fn scopes_default_to_all_and_unknown_ones_are_refused() {
     let app = spawn_app().await;
     let owner = app.register().await;
-    let create = |body: Value| app.authed(Method::POST, "/api/api-keys", &owner).json(&body).send();
-    let all: Value = create(json!({"name": "all"})).await.unwrap().json().await.unwrap();
+    let create = |body: Value| {
+        app.authed(Method::POST, "/api/api-keys", &owner)
+            .json(&body)
+            .send()
+    };
+    let all: Value = create(json!({"name": "all"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let scopes = all["scopes"].as_array().unwrap();
     assert!(scopes.contains(&json!("realtime:read")) && scopes.contains(&json!("agents:write")));
     for bad in [json!([]), json!(["agents:admin"]), json!(["*"])] {
         let response = create(json!({"name": "bad", "scopes": bad})).await.unwrap();
         assert_eq!(response.status(), 422, "{bad}");
         let body: Value = response.json().await.unwrap();
-        assert!(body["error"]["details"]["fields"]["scopes"].is_string(), "{body}");
+        assert!(
+            body["error"]["details"]["fields"]["scopes"].is_string(),
+            "{body}"
+        );
     }
 }

@@ -11,7 +11,13 @@ use crate::helpers::{Options, TEST_PASSWORD, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
     let app = spawn_app().await;
-    for path in ["/health", "/api/agents", "/no-such-route", "/api/openapi.json", "/docs"] {
+    for path in [
+        "/health",
+        "/api/agents",
+        "/no-such-route",
+        "/api/openapi.json",
+        "/docs",
+    ] {
         let response = app.get(path).await;
         let headers = response.headers();
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
@@ -21,10 +27,16 @@ async fn every_answer_carries_the_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     }
     let docs = app.get("/docs").await;
-    let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = docs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("script-src https://cdn.jsdelivr.net"), "{csp}");
     let body = docs.text().await.unwrap();
-    assert!(body.contains("https://cdn.jsdelivr.net/npm/@scalar/api-reference"), "the CSP allows the viewer's script");
+    assert!(
+        body.contains("https://cdn.jsdelivr.net/npm/@scalar/api-reference"),
+        "the CSP allows the viewer's script"
+    );
     assert!(
         app.get("/api/openapi.json").await.headers()["content-security-policy"]
             .to_str()
@@ -56,11 +68,17 @@ async fn answers_carrying_tokens_are_not_stored() {
         .await;
     assert_eq!(register.headers()["cache-control"], "no-store");
     let reset = app
-        .post_json("/api/auth/reset-password", &json!({"token": "esr_nope", "password": TEST_PASSWORD}))
+        .post_json(
+            "/api/auth/reset-password",
+            &json!({"token": "esr_nope", "password": TEST_PASSWORD}),
+        )
         .await;
     assert_eq!(reset.headers()["cache-control"], "no-store");
     let accept = app
-        .post_json("/api/auth/accept-invite", &json!({"token": "esi_nope", "name": "x", "password": TEST_PASSWORD}))
+        .post_json(
+            "/api/auth/accept-invite",
+            &json!({"token": "esi_nope", "name": "x", "password": TEST_PASSWORD}),
+        )
         .await;
     assert_eq!(accept.headers()["cache-control"], "no-store");
 }
@@ -80,7 +98,11 @@ async fn preflight(app: &crate::helpers::TestApp, origin: &str) -> reqwest::Resp
 async fn cors_is_closed_by_default_and_open_to_listed_origins_only() {
     let app = spawn_app().await;
     let response = preflight(&app, "https://evil.example").await;
-    assert!(!response.headers().contains_key("access-control-allow-origin"));
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
     let simple = app
         .client
         .get(app.url("/health"))
@@ -94,7 +116,10 @@ async fn cors_is_closed_by_default_and_open_to_listed_origins_only() {
     options.server.cors_allowed_origins = vec!["https://app.example.com".into()];
     let app = spawn_app_with(options).await;
     let allowed = preflight(&app, "https://app.example.com").await;
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
     let other = preflight(&app, "https://evil.example").await;
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
@@ -112,11 +137,29 @@ async fn metrics_answer_only_the_metrics_token() {
     options.server.metrics_token = Some(secrecy::SecretString::from(token.to_owned()));
     let app = spawn_app_with(options).await;
     assert_eq!(app.get("/metrics").await.status(), 401);
-    let wrong = app.client.get(app.url("/metrics")).bearer_auth("metrics-token-wrong").send().await.unwrap();
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-token-wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
-    let right = app.client.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap();
+    let right = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(right.status(), 200);
-    assert!(right.text().await.unwrap().contains("db_pool_max_connections"));
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("db_pool_max_connections")
+    );
 }
 
 #[tokio::test]

@@ -32,7 +32,9 @@ pub async fn knowledge_base_bytes(
 ) -> QueryResult<i64> {
     let mut query = kb::table
         .filter(kb::organization_id.eq(org))
-        .select(sql::<BigInt>("coalesce(sum(octet_length(content)), 0)::bigint"))
+        .select(sql::<BigInt>(
+            "coalesce(sum(octet_length(content)), 0)::bigint",
+        ))
         .into_boxed();
     if let Some(id) = except {
         query = query.filter(kb::id.ne(id));
