@@ -28,15 +28,25 @@ pub struct ServerConfig {
     /// HTTP worker threads; 0 means one per core.
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub workers: usize,
-    /// Allowed CORS origins, comma-separated; `*` allows any.
-    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "*")]
-    pub cors_origins: Vec<String>,
+    /// Origins (`https://app.example.com`) whose browser pages may call the
+    /// API, comma-separated. Empty (the default) allows no other origin.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_allowed_origins: Vec<String>,
     /// Largest JSON body accepted, in bytes.
     #[arg(long, env = "JSON_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub json_limit: usize,
     /// Largest uploaded document, in bytes.
     #[arg(long, env = "UPLOAD_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]
     pub upload_max_bytes: usize,
+    /// Documents an organization may hold, unless its row says otherwise.
+    #[arg(long, env = "ORG_MAX_DOCUMENTS", default_value_t = 1000)]
+    pub org_max_documents: i64,
+    /// Bytes of uploaded documents an organization may hold (default 2 GiB).
+    #[arg(long, env = "ORG_MAX_DOCUMENT_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub org_max_document_bytes: i64,
+    /// Bytes of knowledge-base text an organization may hold (default 256 MiB).
+    #[arg(long, env = "ORG_MAX_KNOWLEDGE_BASE_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub org_max_knowledge_base_bytes: i64,
     /// Session lifetime in hours.
     #[arg(long, env = "SESSION_TTL_HOURS", default_value_t = 24)]
     pub session_ttl_hours: i64,
@@ -79,6 +89,10 @@ pub struct ServerConfig {
     /// behind a proxy that overwrites them, like the bundled nginx).
     #[arg(long, env = "TRUST_PROXY_HEADERS", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy_headers: bool,
+    /// Bearer token Prometheus sends to scrape `/metrics`; unset, `/metrics`
+    /// answers 404 (no one outside reads pool sizes and route latencies).
+    #[arg(long, env = "METRICS_TOKEN", value_parser = parse_secret)]
+    pub metrics_token: Option<SecretString>,
     /// Platform operator token for /api/admin routes; unset disables them.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true, value_parser = parse_secret)]
     pub admin_token: Option<SecretString>,
@@ -99,6 +113,24 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(value.to_owned()))
 }
 
+/// An origin as browsers send it: scheme, host and optional port, nothing
+/// more (no path, no trailing slash, no wildcard).
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("an origin starts with https:// or http://")?;
+    let valid = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !valid {
+        return Err(format!("{value:?} is not an origin (scheme://host[:port])"));
+    }
+    Ok(value.to_owned())
+}
+
 impl ServerConfig {
     /// Defaults for tests: port 0 (any free port), two workers.
     pub fn for_tests() -> Self {
@@ -106,9 +138,12 @@ impl ServerConfig {
             host: "127.0.0.1".into(),
             port: 0,
             workers: 2,
-            cors_origins: vec!["*".into()],
+            cors_allowed_origins: Vec::new(),
             json_limit: 1024 * 1024,
             upload_max_bytes: 25 * 1024 * 1024,
+            org_max_documents: 1000,
+            org_max_document_bytes: 2 * 1024 * 1024 * 1024,
+            org_max_knowledge_base_bytes: 256 * 1024 * 1024,
             session_ttl_hours: 24,
             drain_secs: 0,
             webhook_tolerance_secs: 1800,
@@ -123,6 +158,7 @@ impl ServerConfig {
             public_app_url: "http://localhost:3000".into(),
             trust_proxy_headers: false,
             admin_token: None,
+            metrics_token: None,
             storage_url: std::env::temp_dir()
                 .join("esx-test-uploads")
                 .to_string_lossy()

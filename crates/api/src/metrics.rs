@@ -8,9 +8,11 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::auth::principal::bearer_token;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Latency buckets from 0.5 ms to 5 s: the interesting range of this API.
@@ -97,15 +99,33 @@ fn sample_gauges(state: &AppState) {
     metrics::gauge!("process_resident_memory_bytes").set(resident_memory_bytes() as f64);
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+/// Prometheus text exposition, for the holder of `METRICS_TOKEN`.
+#[utoipa::path(tag = "health", security(("bearer" = [])), responses(
+    (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+    (status = 401, description = "missing or wrong METRICS_TOKEN"),
+    (status = 404, description = "metrics_disabled: no METRICS_TOKEN configured")))]
 #[get("/metrics")]
-pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics_endpoint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let Some(expected) = &state.config.metrics_token else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "metrics_disabled",
+            "metrics are disabled (no METRICS_TOKEN configured)",
+        ));
+    };
+    let given =
+        bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing metrics token"))?;
+    if !crate::auth::secret::matches(given, expected) {
+        return Err(ApiError::unauthorized("wrong metrics token"));
+    }
     sample_gauges(&state);
-    match handle() {
+    Ok(match handle() {
         Some(handle) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4")
             .body(handle.render()),
         None => HttpResponse::ServiceUnavailable().body("metrics recorder unavailable"),
-    }
+    })
 }

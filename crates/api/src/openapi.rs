@@ -48,6 +48,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             routes::auth::Doc::openapi(),
             routes::users::Doc::openapi(),
             routes::api_keys::Doc::openapi(),
+            routes::invitations::Doc::openapi(),
             routes::audit_logs::Doc::openapi(),
             routes::agents::Doc::openapi(),
             routes::call_logs::Doc::openapi(),

@@ -6,10 +6,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -114,21 +113,6 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn cors(origins: &[String]) -> Cors {
-    let cors = Cors::default()
-        .allow_any_method()
-        .allow_any_header()
-        .expose_headers(["x-request-id", "x-cache", "retry-after"])
-        .max_age(3600);
-    if origins.iter().any(|o| o == "*") {
-        cors.allow_any_origin()
-    } else {
-        origins
-            .iter()
-            .fold(cors, |cors, origin| cors.allowed_origin(origin))
-    }
-}
-
 /// Idle time before the API closes a keep-alive connection (see `run`).
 const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
 
@@ -154,6 +138,9 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
                         crate::read_your_writes::pin_after_writes,
                     ))
                     .wrap(actix_web::middleware::from_fn(
+                        crate::auth::scope_guard::enforce,
+                    ))
+                    .wrap(actix_web::middleware::from_fn(
                         crate::rate_limit::per_token_budget,
                     ))
                     .configure(routes::configure_api),
@@ -161,9 +148,11 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
             }))
-            .wrap(cors(&config.cors_origins))
+            .wrap(crate::http_defaults::cors(&config.cors_allowed_origins))
             .wrap(Compress::default())
-            .wrap(DefaultHeaders::new().add(("x-content-type-options", "nosniff")))
+            .wrap(actix_web::middleware::from_fn(
+                crate::http_defaults::security_headers,
+            ))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(actix_web::middleware::from_fn(
                 crate::metrics::track_requests,

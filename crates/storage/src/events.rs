@@ -2,6 +2,12 @@
 //! event raised on any instance (or by the worker) reaches the clients of
 //! that organization on every instance. Each process holds one pub/sub
 //! connection and fans messages out to per-organization channels in memory.
+//!
+//! The same connection carries revocation notices: after a token, key or
+//! user loses access, every instance re-checks the open WebSockets of that
+//! organization (`watch_revocations`). A notice lost while the listener was
+//! disconnected cannot go unnoticed: every (re)subscription also asks every
+//! local socket to re-check.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::redis_pool::{RedisError, RedisPool};
@@ -48,6 +54,7 @@ pub struct EventBus {
 struct Inner {
     pool: RedisPool,
     channels: Mutex<HashMap<Uuid, broadcast::Sender<Arc<str>>>>,
+    revocations: Mutex<HashMap<Uuid, watch::Sender<()>>>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -57,6 +64,7 @@ impl EventBus {
             inner: Arc::new(Inner {
                 pool,
                 channels: Mutex::default(),
+                revocations: Mutex::default(),
                 listener: Mutex::default(),
             }),
         }
@@ -64,6 +72,59 @@ impl EventBus {
 
     fn channel_prefix(&self) -> String {
         self.inner.pool.key("events:")
+    }
+
+    fn revocation_prefix(&self) -> String {
+        self.inner.pool.key("revoked:")
+    }
+
+    /// Tells every instance that some principal of this organization lost
+    /// access, so its open WebSockets re-check their tokens. Errors are
+    /// logged: the caller has already committed the revocation, and the
+    /// listener's re-check after a reconnect covers a lost notice.
+    pub async fn publish_revocation(&self, organization_id: Uuid) {
+        let channel = format!("{}{}", self.revocation_prefix(), organization_id.simple());
+        let sent: Result<u64, _> = self
+            .inner
+            .pool
+            .run(|mut conn| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg("1")
+                    .query_async(&mut *conn)
+                    .await
+            })
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, organization.id = %organization_id, "revocation notice not published");
+        }
+    }
+
+    /// Changes whenever a principal of the organization may have lost
+    /// access (on any instance), or the listener reconnected: the holder
+    /// re-checks its token then.
+    pub fn watch_revocations(&self, organization_id: Uuid) -> watch::Receiver<()> {
+        self.ensure_listener();
+        let mut revocations = lock(&self.inner.revocations);
+        revocations
+            .entry(organization_id)
+            .or_insert_with(|| watch::channel(()).0)
+            .subscribe()
+    }
+
+    fn notify_revoked(&self, organization_id: Option<Uuid>) {
+        let mut revocations = lock(&self.inner.revocations);
+        match organization_id {
+            Some(org) => {
+                if let Some(sender) = revocations.get(&org)
+                    && sender.send(()).is_err()
+                {
+                    revocations.remove(&org);
+                }
+            }
+            // Everyone re-checks: notices may have been missed.
+            None => revocations.retain(|_, sender| sender.send(()).is_ok()),
+        }
     }
 
     /// Publishes to every instance; returns how many instances listened.
@@ -156,11 +217,21 @@ impl EventBus {
         let client = self.inner.pool.target().client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
         let prefix = self.channel_prefix();
+        let revoked_prefix = self.revocation_prefix();
         pubsub.psubscribe(format!("{prefix}*")).await?;
+        pubsub.psubscribe(format!("{revoked_prefix}*")).await?;
+        self.notify_revoked(None);
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
-            let Some(org) = message
-                .get_channel_name()
+            let channel = message.get_channel_name();
+            if let Some(org) = channel
+                .strip_prefix(&revoked_prefix)
+                .and_then(|s| Uuid::parse_str(s).ok())
+            {
+                self.notify_revoked(Some(org));
+                continue;
+            }
+            let Some(org) = channel
                 .strip_prefix(&prefix)
                 .and_then(|s| Uuid::parse_str(s).ok())
             else {
@@ -187,4 +258,10 @@ impl EventBus {
             channels.remove(&organization_id);
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

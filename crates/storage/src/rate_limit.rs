@@ -134,6 +134,28 @@ pub async fn peek(redis: &RedisPool, scope: &str, id: &str, limit: Limit) -> Out
     }
 }
 
+/// Takes back one event counted by `hit` (a reservation that turned out
+/// not to count: the attempt succeeded, or another limit refused it). Never
+/// goes below zero and never creates a key, so a window that ended meanwhile
+/// stays ended.
+pub async fn release(redis: &RedisPool, scope: &str, id: &str) -> bool {
+    const SCRIPT: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+";
+    let key = key(redis, scope, id);
+    redis
+        .run(|mut conn| async move {
+            redis::Script::new(SCRIPT)
+                .key(&key)
+                .invoke_async::<i64>(&mut *conn)
+                .await
+        })
+        .await
+        .is_ok()
+}
+
 /// Forgets the events of one id (a successful login clears its failures).
 pub async fn reset(redis: &RedisPool, scope: &str, id: &str) -> bool {
     let key = key(redis, scope, id);
@@ -195,6 +217,13 @@ mod tests {
         // Other ids and scopes are counted apart.
         assert!(!hit(&redis, "t", "b", limit).await.is_limited());
         assert!(!hit(&redis, "u", "a", limit).await.is_limited());
+        // A released reservation no longer counts; release never goes negative.
+        assert!(release(&redis, "t", "b").await);
+        assert!(release(&redis, "t", "b").await);
+        assert!(matches!(
+            hit(&redis, "t", "b", limit).await,
+            Outcome::Allowed { count: 1, .. }
+        ));
         assert!(reset(&redis, "t", "a").await);
         assert!(!peek(&redis, "t", "a", limit).await.is_limited());
     }

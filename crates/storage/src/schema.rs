@@ -204,6 +204,9 @@ diesel::table! {
         settings -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        max_documents -> Nullable<Int4>,
+        max_document_bytes -> Nullable<Int8>,
+        max_knowledge_base_bytes -> Nullable<Int8>,
     }
 }
 

@@ -81,7 +81,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 struct Name {
     #[diesel(sql_type = Text)]
     datname: String,
-    /// When the database was created (its directory's PG_VERSION file), in Unix seconds.
+    /// When the database was created (its directory's PG_VERSION file), in Unix seconds;
+    /// now for one being dropped by another run meanwhile (missing_ok: no error).
     #[diesel(sql_type = BigInt)]
     created: i64,
 }
@@ -103,7 +104,7 @@ async fn ensure_template(conn: &mut AsyncPgConnection) -> String {
         .unwrap();
     let existing: Vec<Name> =
         diesel::sql_query(
-            "SELECT datname, extract(epoch FROM (pg_stat_file('base/' || oid || '/PG_VERSION')).modification)::int8 AS created \
+            "SELECT datname, coalesce(extract(epoch FROM (pg_stat_file('base/' || oid || '/PG_VERSION', true)).modification), extract(epoch FROM now()))::int8 AS created \
              FROM pg_database WHERE datname LIKE 'esx\\_%'",
         )
             .load(conn)

@@ -5,8 +5,13 @@
 //! login throttle that the auth routes build on.
 
 pub mod input;
+pub mod key_binding;
+pub mod live;
 pub mod principal;
 pub mod resolve;
+pub mod scope;
+pub mod scope_guard;
+pub mod secret;
 pub mod session;
 pub mod throttle;
 

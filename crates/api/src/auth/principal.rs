@@ -40,6 +40,20 @@ impl Role {
             Self::Member => "member",
         }
     }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::Owner => 2,
+            Self::Admin => 1,
+            Self::Member => 0,
+        }
+    }
+
+    /// The lower of two roles: an API key acts with at most its creator's
+    /// current role, so demoting the creator demotes the key.
+    pub fn at_most(self, cap: Role) -> Role {
+        if cap.rank() < self.rank() { cap } else { self }
+    }
 }
 
 /// The authenticated caller.
@@ -51,6 +65,9 @@ pub struct AuthUser {
     pub role: Role,
     pub session_id: Option<Uuid>,
     pub api_key_id: Option<Uuid>,
+    /// What an API key may touch; `None` for sessions (the role decides).
+    #[serde(default)]
+    pub scopes: Option<super::scope::ScopeSet>,
 }
 
 impl AuthUser {

@@ -15,10 +15,22 @@ use storage::models::{api_keys, sessions, users};
 use uuid::Uuid;
 
 use super::principal::{API_KEY_PREFIX, AuthUser, Role, SESSION_TOKEN_PREFIX};
+use super::scope::ScopeSet;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
+    resolve_with_expiry(state, token)
+        .await
+        .map(|(user, _)| user)
+}
+
+/// The caller and when its token stops working (`None`: never), for
+/// holders that outlive one request (the WebSocket closes at expiry).
+pub async fn resolve_with_expiry(
+    state: &AppState,
+    token: &str,
+) -> ApiResult<(AuthUser, Option<DateTime<Utc>>)> {
     let (prefix, _) = token.split_once('_').ok_or_else(invalid)?;
     if prefix != SESSION_TOKEN_PREFIX && prefix != API_KEY_PREFIX {
         return Err(invalid());
@@ -43,7 +55,7 @@ pub async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     if cached.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(invalid());
     }
-    Ok(cached.user)
+    Ok((cached.user, cached.expires_at))
 }
 
 /// What the cache keeps for a token: the caller and when the token expires.
@@ -60,15 +72,18 @@ fn token_scope(digest: &[u8]) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
-/// Makes every instance forget the cached resolution of these token digests.
-/// Call it after the transaction that revoked or deleted them has committed.
-pub async fn forget_tokens(state: &AppState, digests: &[Vec<u8>]) {
+/// Makes every instance forget the cached resolution of these token digests
+/// of one organization, then tells the open WebSockets of that organization
+/// on every instance to re-check their tokens. Call it after the
+/// transaction that revoked, deleted or demoted them has committed.
+pub async fn forget_tokens(state: &AppState, organization_id: Uuid, digests: &[Vec<u8>]) {
     let forgets = digests.iter().filter(|d| d.len() >= 16).map(|digest| {
         state
             .cache
             .invalidate(Namespace::Session, token_scope(digest))
     });
     futures::future::join_all(forgets).await;
+    state.events.publish_revocation(organization_id).await;
 }
 
 fn invalid() -> ApiError {
@@ -92,6 +107,7 @@ async fn resolve_session(state: &AppState, digest: &[u8]) -> ApiResult<Principal
         role: Role::parse(&user.role).ok_or_else(invalid)?,
         session_id: Some(session.id),
         api_key_id: None,
+        scopes: None,
     };
     Ok(Principal {
         user,
@@ -117,12 +133,18 @@ async fn resolve_api_key(state: &AppState, digest: &[u8]) -> ApiResult<Principal
             tracing::warn!(api_key.id = %key.id, error = %e, "could not record API key use");
         }
     }
+    let creator = match key.created_by {
+        Some(id) => users::find_by_id(&mut conn, id).await?,
+        None => None,
+    };
+    let role = super::key_binding::effective_role(&key, creator.as_ref()).ok_or_else(invalid)?;
     let user = AuthUser {
         user_id: key.created_by,
         organization_id: key.organization_id,
-        role: Role::parse(&key.role).ok_or_else(invalid)?,
+        role,
         session_id: None,
         api_key_id: Some(key.id),
+        scopes: Some(ScopeSet::from_names(&key.scopes)),
     };
     Ok(Principal {
         user,

@@ -55,5 +55,6 @@ pub fn acting_user(user: &User) -> AuthUser {
         role: Role::parse(&user.role).unwrap_or(Role::Member),
         session_id: None,
         api_key_id: None,
+        scopes: None,
     }
 }

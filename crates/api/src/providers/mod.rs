@@ -36,6 +36,31 @@ pub fn client(allow_private: bool) -> ApiResult<&'static reqwest::Client> {
     Ok(cell.get_or_init(|| client))
 }
 
+/// A stored key is bound to the origin (scheme, host, port) it was entered
+/// for: a change of `baseUrl` or provider that would send it elsewhere needs
+/// the key again (422 `credential_host_changed`), so `/test` never hands
+/// the stored key to a host the person who entered it did not choose.
+pub fn require_same_origin(
+    stored_for: Result<catalog::Endpoint, &'static str>,
+    new: Result<catalog::Endpoint, &'static str>,
+) -> ApiResult<()> {
+    let same = match (stored_for, new) {
+        (Ok(a), Ok(b)) => a.url.origin() == b.url.origin(),
+        // An unusable new config is refused by validation; an unusable old
+        // one has no origin to protect.
+        _ => true,
+    };
+    if same {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "credential_host_changed",
+        "the new base URL points to another host: send credentials.apiKey again",
+    )
+    .with_details(serde_json::json!({ "credentials.apiKey": "is required when the host changes" })))
+}
+
 /// Checks an API key from a request body; the reason names no part of it.
 pub fn check_api_key(key: &str) -> Result<String, &'static str> {
     let key = key.trim();

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEvent};
 use crate::auth::input::{DisplayName, FieldErrors};
 use crate::auth::principal::API_KEY_PREFIX;
+use crate::auth::scope;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageQuery;
@@ -44,8 +45,10 @@ pub struct ApiKeyResponse {
     name: String,
     /// The key's first characters, to recognise it.
     prefix: String,
-    /// admin or member: what the key may do.
+    /// admin or member: what the key may do (at most its creator's role).
     role: String,
+    /// Resource families and access the key may use (`agents:read`, ...).
+    scopes: Vec<String>,
     created_by: Option<Uuid>,
     last_used_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -59,6 +62,7 @@ impl From<ApiKey> for ApiKeyResponse {
             name: k.name,
             prefix: k.prefix,
             role: k.role,
+            scopes: k.scopes,
             created_by: k.created_by,
             last_used_at: k.last_used_at,
             expires_at: k.expires_at,
@@ -109,6 +113,9 @@ pub struct CreateApiKeyRequest {
     name: String,
     /// admin or member (default member).
     role: Option<String>,
+    /// Scopes the key may use, e.g. `["agents:read", "calls:read"]` (see
+    /// docs/API.md); every scope when absent. Write includes read.
+    scopes: Option<Vec<String>>,
     /// When the key stops working; never when absent.
     expires_at: Option<DateTime<Utc>>,
 }
@@ -143,7 +150,7 @@ pub async fn create_api_key(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let creator = auth.require_user()?;
-    let body = body.into_inner();
+    let mut body = body.into_inner();
     let mut errors = FieldErrors::default();
     let name = errors.check(
         "name",
@@ -172,7 +179,8 @@ pub async fn create_api_key(
             _ => Ok(()),
         },
     );
-    let (Some(name), Some(role), Some(())) = (name, role, expires_ok) else {
+    let scopes = errors.check("scopes", scope::parse_list(body.scopes.take()));
+    let (Some(name), Some(role), Some(()), Some(scopes)) = (name, role, expires_ok, scopes) else {
         return Err(errors.into_error());
     };
 
@@ -191,6 +199,7 @@ pub async fn create_api_key(
                         prefix,
                         key_hash,
                         role: role.as_str().into(),
+                        scopes,
                         expires_at: body.expires_at,
                     },
                 )
@@ -203,7 +212,7 @@ pub async fn create_api_key(
                         action: "api_key.created",
                         entity_type: "api_key",
                         entity_id: Some(created.id),
-                        changes: json!({ "name": created.name, "role": created.role, "prefix": created.prefix }),
+                        changes: json!({ "name": created.name, "role": created.role, "scopes": created.scopes, "prefix": created.prefix }),
                     },
                 )
                 .await?;
@@ -233,6 +242,7 @@ pub async fn revoke_api_key(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = path.into_inner();
+    let org = auth.organization_id;
     let mut conn = state.db.get().await?;
     let digest = conn
         .transaction::<_, ApiError, _>(async move |c| {
@@ -254,6 +264,6 @@ pub async fn revoke_api_key(
             Ok(revoked.key_hash)
         })
         .await?;
-    crate::auth::resolve::forget_tokens(&state, &[digest]).await;
+    crate::auth::resolve::forget_tokens(&state, org, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
@@ -192,6 +193,9 @@ pub async fn upload(
     }
 
     let org = auth.organization_id;
+    // A full quota is refused before a byte is stored; the exact check
+    // (with the file's real size) runs again with the insert.
+    crate::quota::check_upload(&mut *state.db.get().await?, &state.config, org, 0).await?;
     let id = Uuid::now_v7();
     tracing::Span::current().record("document.id", tracing::field::display(id));
     let mut key: Option<String> = None;
@@ -225,9 +229,14 @@ pub async fn upload(
         storage_key: key.clone(),
     };
     let inserted = match state.db.get().await {
-        Ok(mut conn) => documents::insert(&mut conn, &new)
+        Ok(mut conn) => {
+            let config = &state.config;
+            conn.transaction::<_, ApiError, _>(async |c| {
+                crate::quota::check_upload(c, config, org, new.size_bytes).await?;
+                Ok(documents::insert(c, &new).await?)
+            })
             .await
-            .map_err(ApiError::from),
+        }
         Err(e) => Err(e.into()),
     };
     let doc = match inserted {

@@ -4,6 +4,7 @@
 
 use crate::cached::{cached_json, digest_key, invalidate};
 use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
@@ -427,7 +428,14 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let new = body.into_inner().parse(&auth)?;
     let mut conn = state.db.get().await?;
-    let entry = kb::insert(&mut conn, &new).await?;
+    let (org, config) = (auth.organization_id, &state.config);
+    let entry = conn
+        .transaction::<_, ApiError, _>(async |c| {
+            let bytes = new.content.len() as i64;
+            crate::quota::check_knowledge_base(c, config, org, bytes, None).await?;
+            Ok(kb::insert(c, &new).await?)
+        })
+        .await?;
     invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
     Ok(HttpResponse::Created().json(EntryResponse::from(entry)))
 }
@@ -461,9 +469,16 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let changes = body.into_inner().parse()?;
     let mut conn = state.db.get().await?;
-    let entry = kb::update(&mut conn, auth.organization_id, id.into_inner(), &changes)
-        .await
-        .map_err(not_found)?;
+    let (org, id, config) = (auth.organization_id, id.into_inner(), &state.config);
+    let entry = conn
+        .transaction::<_, ApiError, _>(async |c| {
+            if let Some(content) = &changes.content {
+                let bytes = content.len() as i64;
+                crate::quota::check_knowledge_base(c, config, org, bytes, Some(id)).await?;
+            }
+            kb::update(c, org, id, &changes).await.map_err(not_found)
+        })
+        .await?;
     invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
     Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
 }

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod health;
 pub mod inbound_webhooks;
 pub mod integrations;
+pub mod invitations;
 pub mod knowledge_base;
 pub mod providers;
 pub mod realtime;
@@ -24,6 +25,7 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     let _ = cfg;
     auth::configure(cfg);
     users::configure(cfg);
+    invitations::configure(cfg);
     api_keys::configure(cfg);
     audit_logs::configure(cfg);
     agents::configure(cfg);

@@ -364,7 +364,8 @@ pub async fn get(
 
 /// Replaces a provider's name, display name and config, and its key when
 /// `credentials` is given. A change that affects the connection makes the
-/// provider untested again.
+/// provider untested again; one that moves it to another host needs the key
+/// again (422 `credential_host_changed`).
 #[utoipa::path(put, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
     request_body = ReplaceProvider, description = "Owner or admin only; members get 403.",
     responses((status = 200, body = ProviderResponse), (status = 400), (status = 401), (status = 403),
@@ -401,6 +402,13 @@ pub async fn replace(
                 &state.config.elevenlabs_base_url,
                 &mut errors,
             );
+            if key.is_none() && errors.is_empty() {
+                let eleven = &state.config.elevenlabs_base_url;
+                providers::require_same_origin(
+                    catalog::provider_endpoint(&current.provider_name, &current.config, eleven),
+                    catalog::provider_endpoint(&provider_name, &config, eleven),
+                )?;
+            }
             let retest =
                 key.is_some() || provider_name != current.provider_name || config != current.config;
             let sealed = key.as_deref().map(|k| seal(&state, k));

@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use storage::crypto::{generate_token, token_digest};
+use storage::models::api_keys;
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use storage::models::invitations::{self, Invitation, NewInvitation};
 use storage::models::organizations;
@@ -316,6 +317,7 @@ pub async fn update_user(
     if role == Role::Owner {
         auth.require_owner()?;
     }
+    let org = auth.organization_id;
     let mut conn = state.db.get().await?;
     let (user, revoked) = conn
         .transaction::<_, ApiError, _>(async move |c| {
@@ -329,7 +331,9 @@ pub async fn update_user(
                 ..UserUpdate::default()
             };
             let user = users::update(c, auth.organization_id, id, &changes).await?;
-            let revoked = sessions::revoke_all_for_user(c, id).await?;
+            let mut revoked = sessions::revoke_all_for_user(c, id).await?;
+            // The user's keys act with at most the new role from now on.
+            revoked.extend(api_keys::digests_created_by(c, auth.organization_id, id).await?);
             audit::record(
                 c,
                 &auth,
@@ -345,7 +349,7 @@ pub async fn update_user(
             Ok((user, revoked))
         })
         .await?;
-    crate::auth::resolve::forget_tokens(&state, &revoked).await;
+    crate::auth::resolve::forget_tokens(&state, org, &revoked).await;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }
 
@@ -378,13 +382,16 @@ pub async fn delete_user(
             "you cannot remove yourself",
         ));
     }
+    let org = auth.organization_id;
     let mut conn = state.db.get().await?;
     let revoked = conn
         .transaction::<_, ApiError, _>(async move |c| {
             let target = lock_target(c, &auth, id, |u| u.role == Role::Owner.as_str()).await?;
             // The delete cascades to the sessions; their digests are needed first
             // so that cached resolutions of them can be dropped.
-            let revoked = sessions::revoke_all_for_user(c, id).await?;
+            let mut revoked = sessions::revoke_all_for_user(c, id).await?;
+            // A key works only while its creator is a member.
+            revoked.extend(api_keys::revoke_created_by(c, auth.organization_id, id).await?);
             users::delete(c, auth.organization_id, id).await?;
             audit::record(
                 c,
@@ -401,6 +408,6 @@ pub async fn delete_user(
             Ok(revoked)
         })
         .await?;
-    crate::auth::resolve::forget_tokens(&state, &revoked).await;
+    crate::auth::resolve::forget_tokens(&state, org, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -148,9 +148,19 @@ async fn per_token_budget_fails_open_without_redis() {
 
 #[tokio::test]
 async fn metrics_expose_requests_pools_and_memory() {
-    let app = spawn_app().await;
+    let mut options = Options::default();
+    options.server.metrics_token = Some(secrecy::SecretString::from(
+        "scrape-token-0123456789".to_owned(),
+    ));
+    let app = spawn_app_with(options).await;
     assert_eq!(app.get("/health").await.status(), 200);
-    let response = app.get("/metrics").await;
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-token-0123456789")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     for needle in [

@@ -39,6 +39,7 @@ pub struct NewApiKey {
     pub prefix: String,
     pub key_hash: Vec<u8>,
     pub role: String,
+    pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -109,6 +110,41 @@ pub async fn revoke(
     .get_result(conn)
     .await
     .optional()
+}
+
+/// Revokes every active key a user created (the user is being removed);
+/// returns their digests so cached resolutions can be dropped.
+pub async fn revoke_created_by(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Vec<Vec<u8>>> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::organization_id.eq(org))
+            .filter(api_keys::created_by.eq(user_id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(Some(Utc::now())))
+    .returning(api_keys::key_hash)
+    .get_results(conn)
+    .await
+}
+
+/// Digests of the active keys a user created (the user's role changed, so
+/// their cached resolutions, which carry the capped role, must go).
+pub async fn digests_created_by(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Vec<Vec<u8>>> {
+    api_keys::table
+        .filter(api_keys::organization_id.eq(org))
+        .filter(api_keys::created_by.eq(user_id))
+        .filter(api_keys::revoked_at.is_null())
+        .select(api_keys::key_hash)
+        .load(conn)
+        .await
 }
 
 /// Records use at `now` unless it was recorded after `stale_before`: the

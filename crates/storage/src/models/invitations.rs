@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::pagination::{Page, PageRequest};
 use crate::schema::invitations;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -120,6 +121,49 @@ pub async fn accept(
             .filter(invitations::expires_at.gt(now)),
     )
     .set(invitations::accepted_at.eq(Some(now)))
+    .returning(Invitation::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// The organization's unaccepted invitations (pending or expired), newest
+/// first.
+pub async fn list_unaccepted(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    page: PageRequest,
+) -> QueryResult<Page<Invitation>> {
+    let unaccepted = || {
+        invitations::table
+            .filter(invitations::organization_id.eq(org))
+            .filter(invitations::accepted_at.is_null())
+    };
+    let rows = unaccepted()
+        .order((invitations::created_at.desc(), invitations::id.desc()))
+        .limit(page.limit())
+        .offset(page.offset())
+        .select(Invitation::as_select())
+        .load(conn)
+        .await?;
+    let total = unaccepted().count().get_result(conn).await?;
+    Ok(Page::new(rows, total, page))
+}
+
+/// Withdraws an unaccepted invitation: its token stops working and its seat
+/// is freed. `None` when there is none (unknown, another organization's, or
+/// already accepted).
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Invitation>> {
+    diesel::delete(
+        invitations::table
+            .filter(invitations::organization_id.eq(org))
+            .filter(invitations::id.eq(id))
+            .filter(invitations::accepted_at.is_null()),
+    )
     .returning(Invitation::as_returning())
     .get_result(conn)
     .await

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod password_resets;
 pub mod provider_integrations;
 pub mod sessions;
+pub mod usage;
 pub mod users;
 pub mod webhook_deliveries;
 pub mod webhooks;

@@ -21,6 +21,10 @@ pub struct Organization {
     pub settings: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Storage quotas of this organization; `None`: the deployment default.
+    pub max_documents: Option<i32>,
+    pub max_document_bytes: Option<i64>,
+    pub max_knowledge_base_bytes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -160,7 +160,7 @@ pub async fn reset_password(
     let password_hash = password::hash(password.into_secret()).await?;
 
     let mut conn = state.db.get().await?;
-    let revoked = conn
+    let (org, revoked) = conn
         .transaction::<_, ApiError, _>(async move |c| {
             let now = Utc::now();
             // Consumed in one statement: a second use of the token finds nothing.
@@ -189,9 +189,9 @@ pub async fn reset_password(
                 },
             )
             .await?;
-            Ok(revoked)
+            Ok((user.organization_id, revoked))
         })
         .await?;
-    crate::auth::resolve::forget_tokens(&state, &revoked).await;
+    crate::auth::resolve::forget_tokens(&state, org, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }

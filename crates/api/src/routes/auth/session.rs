@@ -200,22 +200,35 @@ pub async fn login(
     let password = SecretString::from(password);
 
     let throttle = LoginThrottle::new(&state.redis, &state.config, &email, meta.ip.as_deref());
-    throttle.check().await?;
+    // Reserved before the password is checked: parallel guesses each take
+    // a slot, and only `login_max_failures` of them reach argon2.
+    let attempt = throttle.reserve().await?;
 
-    // The connection goes back to the pool before argon2 runs.
-    let user = users::find_by_email(&mut *state.db.get().await?, email.trim()).await?;
-    let verified = match &user {
-        Some(user) => password::verify(password, user.password_hash.clone()).await?,
-        None => password::verify_dummy(password).await?,
+    let checked = async {
+        // The connection goes back to the pool before argon2 runs.
+        let user = users::find_by_email(&mut *state.db.get().await?, email.trim()).await?;
+        let verified = match &user {
+            Some(user) => password::verify(password, user.password_hash.clone()).await?,
+            None => password::verify_dummy(password).await?,
+        };
+        Ok::<_, ApiError>((user, verified))
+    };
+    let (user, verified) = match checked.await {
+        Ok(checked) => checked,
+        Err(e) => {
+            // No password was judged: the attempt must not count.
+            attempt.abandoned().await;
+            return Err(e);
+        }
     };
     let user = match user {
         Some(user) if verified && user.status == "active" => user,
         _ => {
-            throttle.record_failure().await;
+            attempt.failed();
             return Err(invalid_credentials());
         }
     };
-    throttle.record_success().await;
+    attempt.succeeded().await;
 
     let mut conn = state.db.get().await?;
     let session = issue(&mut conn, &user, &meta, state.config.session_ttl_hours).await?;
@@ -248,7 +261,7 @@ pub async fn logout(
     let token = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let digest = token_digest(token);
     sessions::revoke(&mut *state.db.get().await?, &digest).await?;
-    crate::auth::resolve::forget_tokens(&state, &[digest]).await;
+    crate::auth::resolve::forget_tokens(&state, auth.organization_id, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

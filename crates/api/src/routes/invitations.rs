@@ -1,0 +1,133 @@
+//! Pending invitations: listed and withdrawn by owners and admins. A
+//! withdrawn invitation's token stops working at once and its seat is free.
+
+use actix_web::{HttpResponse, delete, get, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::Serialize;
+use serde_json::json;
+use storage::models::invitations::{self, Invitation};
+use uuid::Uuid;
+
+use crate::audit::{self, AuditEvent};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::PageQuery;
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_invitations).service(revoke_invitation);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_invitations, revoke_invitation),
+    components(schemas(PendingInvitation, InvitationPage))
+)]
+pub struct Doc;
+
+/// An unaccepted invitation; never its token.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingInvitation {
+    id: Uuid,
+    email: String,
+    role: String,
+    invited_by: Option<Uuid>,
+    /// `pending`, or `expired` once `expiresAt` has passed.
+    status: &'static str,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl PendingInvitation {
+    fn new(i: Invitation, now: DateTime<Utc>) -> Self {
+        Self {
+            status: if i.expires_at > now {
+                "pending"
+            } else {
+                "expired"
+            },
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            invited_by: i.invited_by,
+            expires_at: i.expires_at,
+            created_at: i.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationPage {
+    data: Vec<PendingInvitation>,
+    total: i64,
+    page: i64,
+    page_size: i64,
+    total_pages: i64,
+}
+
+/// The organization's unaccepted invitations, newest first (owner/admin).
+#[utoipa::path(
+    context_path = "/api",
+    tag = "team",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = InvitationPage), (status = 401), (status = 403), (status = 422))
+)]
+#[get("/invitations")]
+pub async fn list_invitations(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let page = query.into_inner().into_request()?;
+    let rows =
+        invitations::list_unaccepted(&mut *state.db.read().await?, auth.organization_id, page)
+            .await?;
+    let now = Utc::now();
+    Ok(HttpResponse::Ok().json(rows.map(|i| PendingInvitation::new(i, now))))
+}
+
+/// Withdraws an unaccepted invitation (owner/admin): its link stops working.
+#[utoipa::path(
+    context_path = "/api",
+    tag = "team",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404, description = "unknown, accepted, or another organization's"))
+)]
+#[delete("/invitations/{id}")]
+pub async fn revoke_invitation(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let id = path.into_inner();
+    let mut conn = state.db.get().await?;
+    conn.transaction::<_, ApiError, _>(async move |c| {
+        let revoked = invitations::revoke(c, auth.organization_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("invitation"))?;
+        audit::record(
+            c,
+            &auth,
+            &meta,
+            AuditEvent {
+                action: "invitation.revoked",
+                entity_type: "invitation",
+                entity_id: Some(id),
+                changes: json!({ "email": revoked.email, "role": revoked.role }),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
