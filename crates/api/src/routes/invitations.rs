@@ -86,7 +86,7 @@ pub async fn list_invitations(
     auth.require_admin()?;
     let page = query.into_inner().into_request()?;
     let rows =
-        invitations::list_unaccepted(&mut *state.db.read().await?, auth.organization_id, page)
+        invitations::list_unaccepted(&mut *state.db.read(auth.organization_id).await?, auth.organization_id, page)
             .await?;
     let now = Utc::now();
     Ok(HttpResponse::Ok().json(rows.map(|i| PendingInvitation::new(i, now))))
