@@ -23,7 +23,10 @@ fn main() {
         // A 1 MB key over 1M records: every record's line repeats the key.
         "json" => {
             let key = "k".repeat(MIB);
-            let json = format!("{{\"{key}\": [{}{{\"v\": 2}}]}}", "{\"v\": 1},".repeat(1_000_000));
+            let json = format!(
+                "{{\"{key}\": [{}{{\"v\": 2}}]}}",
+                "{\"v\": 1},".repeat(1_000_000)
+            );
             (json.into_bytes(), "application/json", "deep.json")
         }
         // 64 pages of 64 MiB of deflated spaces: 4 GiB inflated from a few MB.

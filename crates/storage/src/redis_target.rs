@@ -13,7 +13,8 @@ use crate::config::RedisConfig;
 
 #[derive(Clone)]
 pub enum RedisTarget {
-    Direct(Client),
+    /// Boxed: the client is much larger than the sentinel handle.
+    Direct(Box<Client>),
     /// The sentinel client caches its connections to the sentinels, hence
     /// the lock: one lookup at a time per process.
     Sentinel(Arc<tokio::sync::Mutex<SentinelClient>>),
@@ -59,7 +60,7 @@ impl RedisTarget {
                 Some(certs) => Client::build_with_tls(url, certs)?,
                 None => Client::open(url)?,
             };
-            return Ok(Self::Direct(client));
+            return Ok(Self::Direct(Box::new(client)));
         }
         let info = url.into_connection_info()?;
         let sentinels = config
@@ -94,7 +95,7 @@ impl RedisTarget {
     /// sentinels and checks with `ROLE` that the node is a primary.
     pub async fn client(&self) -> RedisResult<Client> {
         match self {
-            Self::Direct(client) => Ok(client.clone()),
+            Self::Direct(client) => Ok((**client).clone()),
             Self::Sentinel(sentinel) => sentinel.lock().await.async_get_client().await,
         }
     }

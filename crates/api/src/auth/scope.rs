@@ -100,30 +100,41 @@ impl fmt::Display for Scope {
     }
 }
 
-/// The scope the request needs, `Ok(None)` for routes open to any key
-/// (the key's own profile, auth and operator routes, which check their own
-/// credentials), `Err` for a path under `/api` that no family covers: a new
-/// route stays closed to keys until it is given a family.
-pub fn required(method: &actix_web::http::Method, path: &str) -> Result<Option<Scope>, ()> {
-    let rest = path.strip_prefix("/api/").ok_or(())?;
+/// What a request asks of an API key's scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needed {
+    /// Open to any key: the key's own profile, auth and operator routes,
+    /// which check their own credentials.
+    Nothing,
+    Scope(Scope),
+    /// A path under `/api` that no family covers: a new route stays closed
+    /// to keys until it is given a family.
+    Closed,
+}
+
+/// The scope the request needs.
+pub fn required(method: &actix_web::http::Method, path: &str) -> Needed {
+    let Some(rest) = path.strip_prefix("/api/") else {
+        return Needed::Closed;
+    };
     let first = rest.split('/').next().unwrap_or_default();
     let family = match first {
-        "auth" | "admin" | "user" => return Ok(None),
-        "webhooks" if rest.starts_with("webhooks/elevenlabs/") => return Ok(None),
+        "auth" | "admin" | "user" => return Needed::Nothing,
+        "webhooks" if rest.starts_with("webhooks/elevenlabs/") => return Needed::Nothing,
         "agents" => Family::Agents,
         "call-logs" | "analytics" => Family::Calls,
         "knowledge-base" | "documents" => Family::Knowledge,
         "integrations" | "providers" => Family::Providers,
         "webhooks" => Family::Webhooks,
         "users" | "invitations" | "audit-logs" | "api-keys" => Family::Team,
-        _ => return Err(()),
+        _ => return Needed::Closed,
     };
     // Searching is a read sent as POST (its query does not fit a URL).
     let read = method.is_safe() || rest == "knowledge-base/search";
-    Ok(Some(Scope {
+    Needed::Scope(Scope {
         family,
         write: !read,
-    }))
+    })
 }
 
 /// The scope an open WebSocket needs.
@@ -180,7 +191,11 @@ mod tests {
 
     #[test]
     fn families_follow_the_route_groups() {
-        let need = |m: Method, p: &str| required(&m, p).unwrap().map(|s| s.to_string());
+        let need = |m: Method, p: &str| match required(&m, p) {
+            Needed::Scope(s) => Some(s.to_string()),
+            Needed::Nothing => None,
+            Needed::Closed => panic!("{p} is closed"),
+        };
         assert_eq!(
             need(Method::GET, "/api/agents").as_deref(),
             Some("agents:read")
@@ -210,14 +225,18 @@ mod tests {
             None
         );
         assert_eq!(need(Method::GET, "/api/user/profile"), None);
-        assert!(required(&Method::GET, "/api/something-new").is_err());
+        assert_eq!(required(&Method::GET, "/api/something-new"), Needed::Closed);
     }
 
     #[test]
     fn write_includes_read_and_lists_are_checked() {
         let scopes = ScopeSet::from_names(&["agents:write", "from-a-newer-binary"]);
-        let read = required(&Method::GET, "/api/agents").unwrap().unwrap();
-        let calls = required(&Method::GET, "/api/call-logs").unwrap().unwrap();
+        let scope = |p: &str| match required(&Method::GET, p) {
+            Needed::Scope(s) => s,
+            other => panic!("{p}: {other:?}"),
+        };
+        let read = scope("/api/agents");
+        let calls = scope("/api/call-logs");
         assert!(scopes.grants(read));
         assert!(!scopes.grants(calls));
         assert!(!ScopeSet::from_names(&["agents:read"]).grants(Scope {

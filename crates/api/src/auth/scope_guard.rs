@@ -32,9 +32,9 @@ pub async fn enforce(
 
 async fn check(req: &ServiceRequest) -> ApiResult<()> {
     let needed = match scope::required(req.method(), req.path()) {
-        Ok(Some(needed)) => needed,
-        Ok(None) => return Ok(()),
-        Err(()) => {
+        scope::Needed::Scope(needed) => needed,
+        scope::Needed::Nothing => return Ok(()),
+        scope::Needed::Closed => {
             return Err(ApiError::forbidden(
                 "insufficient_scope",
                 "API keys cannot call this route",

@@ -85,9 +85,12 @@ pub async fn list_invitations(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let page = query.into_inner().into_request()?;
-    let rows =
-        invitations::list_unaccepted(&mut *state.db.read(auth.organization_id).await?, auth.organization_id, page)
-            .await?;
+    let rows = invitations::list_unaccepted(
+        &mut *state.db.read(auth.organization_id).await?,
+        auth.organization_id,
+        page,
+    )
+    .await?;
     let now = Utc::now();
     Ok(HttpResponse::Ok().json(rows.map(|i| PendingInvitation::new(i, now))))
 }

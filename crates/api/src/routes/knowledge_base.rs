@@ -4,8 +4,8 @@
 
 use crate::cached::{cached_json, digest_key, invalidate};
 use actix_web::{HttpResponse, web};
-use diesel_async::AsyncConnection;
 use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 use storage::cache::Namespace;

@@ -34,7 +34,7 @@ async fn invitations_are_listed_and_revoked() {
     let link = app
         .outbox_data("new.hire@example.com", "invitation")
         .await
-        .unwrap()["acceptUrl"]
+        .unwrap()["link"]
         .as_str()
         .unwrap()
         .to_owned();

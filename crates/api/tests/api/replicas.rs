@@ -47,9 +47,11 @@ fn replica_reads(report: &Value) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_read_their_writes_while_replicas_lag() {
     let cluster = PgCluster::start(2).await;
-    let mut options = Options::default();
-    options.database_url = Some(cluster.primary_url());
-    options.replica_urls = (0..2).map(|i| cluster.replica_url(i)).collect();
+    let options = Options {
+        database_url: Some(cluster.primary_url()),
+        replica_urls: (0..2).map(|i| cluster.replica_url(i)).collect(),
+        ..Options::default()
+    };
     let app = spawn_app_with(options).await;
     let report = wait_for_replicas(&app, "ok").await;
     let replica = &report["replicas"][0];

@@ -34,7 +34,9 @@ fn csv() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::vec("[a-z;,\" ]{0,300}", 1..6),
         prop::collection::vec("[a-z0-9;,\"\n ]{0,20}", 0..300),
     )
-        .prop_map(|(headers, rows)| format!("{}\n{}", headers.join(","), rows.join("\n")).into_bytes())
+        .prop_map(|(headers, rows)| {
+            format!("{}\n{}", headers.join(","), rows.join("\n")).into_bytes()
+        })
 }
 
 /// JSON nesting long keys over arrays of records.
@@ -46,10 +48,13 @@ fn json() -> impl Strategy<Value = Vec<u8>> {
     ];
     leaf.prop_recursive(6, 200, 8, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 0..40).prop_map(|items| format!("[{}]", items.join(","))),
+            prop::collection::vec(inner.clone(), 0..40)
+                .prop_map(|items| format!("[{}]", items.join(","))),
             prop::collection::vec(("[a-z]{0,200}", inner), 0..6).prop_map(|members| {
-                let members: Vec<String> =
-                    members.into_iter().map(|(k, v)| format!("{k:?}: {v}")).collect();
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("{k:?}: {v}"))
+                    .collect();
                 format!("{{{}}}", members.join(","))
             }),
         ]
