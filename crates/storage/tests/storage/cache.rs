@@ -2,8 +2,6 @@
 //! one load for many concurrent misses, and requests that keep working while
 //! Redis is absent or goes away, recovering when it returns.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -2,8 +2,6 @@
 //! `localhost` from a throwaway CA: a private Postgres that refuses plain connections, and a
 //! `redis-server` listening on a TLS port only.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::process::{Command, Stdio};
 
 use diesel::sql_types::Bool;

@@ -4,8 +4,6 @@
 //! a replica whose replay is paused is skipped once it lags, and a write is
 //! visible to its organization at once (its reads are pinned to the primary).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

@@ -4,8 +4,6 @@
 //! use; afterwards each works again on the promoted replica, without a
 //! restart. The gap each saw is printed (docs/BENCHMARKS.md quotes it).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -1,8 +1,6 @@
 //! The migrated schema: every table of the design, 40+ indexes each naming
 //! the query it serves, deliberate ON DELETE rules, and idempotent migration.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

@@ -2,8 +2,6 @@
 //! real bind values), on tables holding tens of thousands of rows over 120
 //! organizations: each must use its index, never a sequential scan.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};

@@ -2,8 +2,6 @@
 //! is answered from memory, an invalidation on one side has reached the
 //! other once it returned, and losing Redis flushes memory.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use storage::RedisPool;

@@ -1,7 +1,5 @@
 //! Retention: expired sessions are purged, live ones stay.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

@@ -1,0 +1,13 @@
+//! The storage crate's integration tests, one binary (one link, one harness) with a
+//! module per concern, against real Postgres and Redis servers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cache;
+mod failover;
+mod first_level;
+mod query_plans;
+mod replicas;
+mod retention;
+mod schema;
+mod tls;
