@@ -9,14 +9,17 @@
 //! enqueues the row later.
 
 pub mod admin;
+pub mod backend;
 pub mod events;
 pub mod payload;
+pub mod policy;
 pub mod queue;
 pub mod queues;
 pub mod stats;
 
 pub use events::publish_event;
 pub use payload::{AnalyticsJob, DocumentJob, EmailJob, Job, SweepJob, WebhookJob};
+pub use policy::RetryPolicy;
 pub use queue::{Queue, QueueKeys};
 pub use queues::{JobsError, Queues};
 pub use stats::QueueStats;

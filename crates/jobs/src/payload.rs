@@ -11,6 +11,17 @@ use crate::Queue;
 /// A payload type bound to its queue.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     const QUEUE: Queue;
+
+    /// The row this job works on. Its job id derives from it, so a row is
+    /// in line at most once however often it is enqueued.
+    fn row(&self) -> Option<Uuid> {
+        None
+    }
+}
+
+/// The job id of a row-backed job: the row's 128 bits as a ULID.
+pub fn job_id_of_row(row: Uuid) -> String {
+    ulid::Ulid::from(row.as_u128()).to_string()
 }
 
 /// Extract the text of `documents.id`, store it as knowledge-base chunks.
@@ -53,12 +64,21 @@ pub struct SweepJob {
 
 impl Job for DocumentJob {
     const QUEUE: Queue = Queue::DocumentProcessing;
+    fn row(&self) -> Option<Uuid> {
+        Some(self.document_id)
+    }
 }
 impl Job for EmailJob {
     const QUEUE: Queue = Queue::Email;
+    fn row(&self) -> Option<Uuid> {
+        Some(self.email_id)
+    }
 }
 impl Job for WebhookJob {
     const QUEUE: Queue = Queue::WebhookDelivery;
+    fn row(&self) -> Option<Uuid> {
+        Some(self.delivery_id)
+    }
 }
 impl Job for AnalyticsJob {
     const QUEUE: Queue = Queue::AnalyticsAggregation;

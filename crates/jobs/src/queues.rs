@@ -12,6 +12,7 @@ use storage::redis_pool::RedisError;
 use uuid::Uuid;
 
 use crate::payload::{AnalyticsJob, DocumentJob, EmailJob, Job, WebhookJob};
+use crate::policy::RetryPolicy;
 use crate::{Queue, QueueKeys};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +22,7 @@ pub enum JobsError {
     #[error("redis command failed: {0}")]
     Command(#[from] redis::RedisError),
     #[error("queue backend: {0}")]
-    Backend(#[from] apalis_redis::Error),
+    Backend(#[from] crate::backend::BackendError),
     #[error("payload encoding: {0}")]
     Json(#[from] serde_json::Error),
     #[error("database: {0}")]
@@ -122,7 +123,8 @@ impl Queues {
     }
 
     /// Pushes jobs (after `delay`, if any) and wakes idle workers; returns
-    /// the job ids.
+    /// the job ids. A row already in line (waiting, scheduled or running)
+    /// is not queued again; its id is returned all the same.
     pub async fn push<J: Job>(
         &self,
         jobs: &[J],
@@ -132,19 +134,18 @@ impl Queues {
             return Ok(Vec::new());
         }
         let keys = self.keys(J::QUEUE);
-        let now = now_secs();
-        let run_at = delay.map(|d| now + d.as_secs_f64().ceil() as u64);
+        let run_at = delay.map(|d| now_secs() + d.as_secs_f64().ceil() as u64);
         let mut ids = Vec::with_capacity(jobs.len());
-        let mut script = PUSH.prepare_invoke();
+        let mut script = crate::backend::push_script().prepare_invoke();
+        crate::backend::push_keys(&mut script, &keys);
         script
-            .key(keys.data())
-            .key(keys.active())
-            .key(keys.scheduled())
-            .key(keys.meta_prefix())
-            .key(keys.wake_channel());
-        script.arg(run_at.unwrap_or(0));
+            .arg(run_at.unwrap_or(0))
+            .arg(RetryPolicy::default_for(J::QUEUE).max_attempts);
         for job in jobs {
-            let id = ulid::Ulid::generate().to_string();
+            let id = match job.row() {
+                Some(row) => crate::payload::job_id_of_row(row),
+                None => ulid::Ulid::generate().to_string(),
+            };
             script.arg(&id).arg(serde_json::to_vec(job)?);
             ids.push(id);
         }
@@ -158,37 +159,6 @@ impl Queues {
         Ok(ids)
     }
 }
-
-/// Stores jobs in apalis-redis' layout (payload in `data`, `meta:{id}` with
-/// status Pending) and appends them to `active` directly (or `scheduled` when
-/// delayed), then wakes idle workers. apalis' own push puts every job in the
-/// scheduled set, and its fetch promotes all due ones with one Lua `unpack`,
-/// which fails beyond about 8,000 ids: a burst while workers are away would
-/// wedge the queue.
-static PUSH: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r"
-local run_at = tonumber(ARGV[1])
-local pushed = 0
-for i = 2, #ARGV, 2 do
-  local id = ARGV[i]
-  if redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 1 then
-    redis.call('HSET', KEYS[4] .. ':' .. id, 'attempts', 0, 'max_attempts', 25, 'status', 'Pending', 'idempotency_key', '')
-    if run_at > 0 then
-      redis.call('ZADD', KEYS[3], run_at, id)
-    else
-      redis.call('RPUSH', KEYS[2], id)
-    end
-    pushed = pushed + 1
-  end
-end
-if run_at == 0 and pushed > 0 then
-  redis.call('PUBLISH', KEYS[5], pushed)
-end
-return pushed
-",
-    )
-});
 
 pub(crate) fn now_secs() -> u64 {
     SystemTime::now()

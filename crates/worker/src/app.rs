@@ -2,21 +2,24 @@
 //! clients and the settings, built once per process.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
+use jobs::backend::{Doorbell, Plans};
 use jobs::{Queue, Queues};
 use object_store::ObjectStore;
 use storage::cache::Cache;
 use storage::crypto::EncryptionKey;
 use storage::events::EventBus;
+use storage::redis_follow::FollowingConnection;
 use storage::{Database, RedisPool};
 
 use crate::config::Config;
 use crate::mail::Mailer;
 
-/// Per queue, the sender that wakes this process' idle worker of it.
-pub type Wakers = Arc<RwLock<HashMap<Queue, tokio::sync::mpsc::Sender<()>>>>;
+/// Per queue, the doorbell of this process' worker of it.
+pub type Doorbells = Arc<HashMap<Queue, Arc<Doorbell>>>;
 
 pub struct App {
     pub config: Config,
@@ -29,23 +32,53 @@ pub struct App {
     /// Live events for WebSocket clients of every API instance.
     pub events: EventBus,
     pub queues: Queues,
-    /// The connection apalis workers and retry fix-ups use.
-    pub apalis_conn: storage::redis_follow::FollowingConnection,
+    /// The connection of the queue backends and the scheduler, made on
+    /// first use (see `job_conn`), so the worker starts and answers
+    /// `/health` while Redis is still down.
+    pub job_conn: tokio::sync::OnceCell<FollowingConnection>,
+    /// Handlers' retry decisions on their way to the backend.
+    pub plans: Plans,
     pub key: EncryptionKey,
     pub http: reqwest::Client,
     pub mailer: Mailer,
     pub files: Arc<dyn ObjectStore>,
-    pub wakers: Wakers,
+    pub doorbells: Doorbells,
     pub draining: AtomicBool,
 }
 
 impl App {
-    /// Wakes this process' idle worker of `queue` (a retry came due).
+    /// Wakes this process' idle worker of `queue`.
     pub fn wake(&self, queue: Queue) {
-        if let Ok(map) = self.wakers.read()
-            && let Some(tx) = map.get(&queue)
-        {
-            let _ = tx.try_send(());
+        if let Some(bell) = self.doorbells.get(&queue) {
+            bell.ring();
+        }
+    }
+
+    /// The job connection, waiting for Redis (with backoff) the first time.
+    pub async fn job_conn(&self) -> FollowingConnection {
+        self.job_conn
+            .get_or_init(|| connect_redis(&self.config))
+            .await
+            .clone()
+    }
+}
+
+/// Connects to Redis (following Sentinel when configured), retrying until
+/// it answers: the worker may start before Redis does.
+async fn connect_redis(config: &Config) -> FollowingConnection {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let connected = match storage::redis_target::RedisTarget::from_config(&config.redis) {
+            Ok(target) => FollowingConnection::connect(target).await,
+            Err(error) => Err(error),
+        };
+        match connected {
+            Ok(conn) => return conn,
+            Err(error) => {
+                tracing::warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "redis unreachable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
-use jobs::Queue;
+use jobs::{Queue, RetryPolicy};
 use secrecy::SecretString;
 use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig, RedisConfig};
 
@@ -42,7 +42,8 @@ pub struct Config {
     /// queues not named keep their default.
     #[arg(long, env = "WORKER_CONCURRENCY", default_value = "")]
     pub concurrency: QueueNumbers,
-    /// Attempts per queue before a job is dead: `email=5,...`.
+    /// Attempts per queue before a job is dead: `email=5,...` (a bare number
+    /// sets every queue). Defaults in `jobs::RetryPolicy::default_for`.
     #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value = "")]
     pub max_attempts: QueueNumbers,
     /// Base name of this process; a unique suffix is always added.
@@ -86,14 +87,21 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
     pub webhook_disable_after: i32,
 
-    /// First retry delay; doubles per attempt.
-    #[arg(long, env = "JOB_BACKOFF_BASE_MS", default_value_t = 2_000)]
-    pub backoff_base_ms: u64,
-    #[arg(long, env = "JOB_BACKOFF_MAX_MS", default_value_t = 3_600_000)]
-    pub backoff_max_ms: u64,
-    /// How long a claimed row stays with this worker before another may
-    /// take it over.
-    #[arg(long, env = "JOB_LEASE_SECS", default_value_t = 300)]
+    /// First retry delay per queue in ms, doubling per attempt
+    /// (`webhook-delivery=10000,...`, or one number for all queues).
+    #[arg(long, env = "JOB_BACKOFF_BASE_MS", default_value = "")]
+    pub backoff_base_ms: QueueNumbers,
+    /// Longest wait between attempts per queue in ms.
+    #[arg(long, env = "JOB_BACKOFF_MAX_MS", default_value = "")]
+    pub backoff_max_ms: QueueNumbers,
+    /// Longest one attempt may run per queue in seconds; past it the
+    /// attempt fails and is retried.
+    #[arg(long, env = "JOB_TIMEOUT_SECS", default_value = "")]
+    pub timeout_secs: QueueNumbers,
+    /// How long a claimed row stays with this worker unless renewed; a
+    /// running job renews it every third of that. A crashed worker's rows
+    /// are taken over once it runs out.
+    #[arg(long, env = "JOB_LEASE_SECS", default_value_t = 30)]
     pub lease_secs: u64,
 
     #[arg(long, env = "WORKER_HEARTBEAT_SECS", default_value_t = 3)]
@@ -136,9 +144,7 @@ impl Config {
 
     pub fn concurrency_of(&self, queue: Queue) -> usize {
         self.concurrency
-            .0
-            .get(&queue)
-            .copied()
+            .get(queue)
             .unwrap_or(match queue {
                 Queue::DocumentProcessing => 2,
                 Queue::Email => 4,
@@ -148,15 +154,22 @@ impl Config {
             .max(1)
     }
 
-    pub fn max_attempts_of(&self, queue: Queue) -> u32 {
-        // apalis-redis gives up on its own after 25 attempts.
-        let default = match queue {
-            Queue::DocumentProcessing => 3,
-            Queue::Email => 5,
-            Queue::WebhookDelivery => 8,
-            Queue::AnalyticsAggregation | Queue::Sweeper => 3,
-        };
-        (self.max_attempts.0.get(&queue).copied().unwrap_or(default) as u32).clamp(1, 24)
+    /// The retry policy of `queue`: its defaults with this process' flags.
+    pub fn policy_of(&self, queue: Queue) -> RetryPolicy {
+        let default = RetryPolicy::default_for(queue);
+        let ms = |n: usize| Duration::from_millis(n as u64);
+        RetryPolicy {
+            max_attempts: self
+                .max_attempts
+                .get(queue)
+                .map_or(default.max_attempts, |n| n as u32),
+            base: self.backoff_base_ms.get(queue).map_or(default.base, ms),
+            cap: self.backoff_max_ms.get(queue).map_or(default.cap, ms),
+            timeout: self
+                .timeout_secs
+                .get(queue)
+                .map_or(default.timeout, |n| Duration::from_secs(n as u64)),
+        }
     }
 
     /// Jobs this process may run at once, over every queue it serves.
@@ -169,37 +182,59 @@ impl Config {
     }
 
     pub fn heartbeat(&self) -> Duration {
-        // apalis-redis keeps heartbeats in whole seconds.
+        // Heartbeats are kept in whole seconds.
         Duration::from_secs(self.heartbeat_secs.max(1))
+    }
+
+    /// The backend settings of `queue` in this process.
+    pub fn queue_config(&self, queue: Queue) -> jobs::backend::QueueConfig {
+        jobs::backend::QueueConfig {
+            batch_size: self.batch_size.unwrap_or(self.concurrency_of(queue)).max(1),
+            heartbeat: self.heartbeat(),
+            missed_heartbeats: self.missed_heartbeats.max(1) as u32,
+            poll_interval: Duration::from_millis(self.poll_interval_ms.max(10)),
+            policy: self.policy_of(queue),
+        }
     }
 }
 
-/// `queue=n,queue=n`.
+/// `queue=n,queue=n`, or `n` for every queue (named queues win).
 #[derive(Debug, Clone, Default)]
-pub struct QueueNumbers(pub BTreeMap<Queue, usize>);
+pub struct QueueNumbers {
+    pub every: Option<usize>,
+    pub named: BTreeMap<Queue, usize>,
+}
+
+impl QueueNumbers {
+    pub fn get(&self, queue: Queue) -> Option<usize> {
+        self.named.get(&queue).copied().or(self.every)
+    }
+}
 
 impl FromStr for QueueNumbers {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut map = BTreeMap::new();
+        let mut numbers = QueueNumbers::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (queue, n) = part
-                .split_once('=')
-                .ok_or_else(|| format!("`{part}`: expected queue=number"))?;
+            let Some((queue, n)) = part.split_once('=') else {
+                numbers.every = Some(positive(part)?);
+                continue;
+            };
             let queue: Queue = queue
                 .trim()
                 .parse()
                 .map_err(|e: jobs::queue::UnknownQueue| e.to_string())?;
-            let n: usize = n
-                .trim()
-                .parse()
-                .map_err(|_| format!("`{part}`: not a number"))?;
-            if n == 0 {
-                return Err(format!("`{part}`: must be at least 1"));
-            }
-            map.insert(queue, n);
+            numbers.named.insert(queue, positive(n)?);
         }
-        Ok(Self(map))
+        Ok(numbers)
+    }
+}
+
+fn positive(n: &str) -> Result<usize, String> {
+    match n.trim().parse::<usize>() {
+        Ok(0) => Err(format!("`{n}`: must be at least 1")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{n}`: expected queue=number or a number")),
     }
 }
 
@@ -219,11 +254,20 @@ mod tests {
         let n: QueueNumbers = "document-processing=4, email=8,webhook-delivery=16"
             .parse()
             .unwrap();
-        assert_eq!(n.0[&Queue::Email], 8);
-        assert_eq!(n.0[&Queue::WebhookDelivery], 16);
+        assert_eq!(n.get(Queue::Email), Some(8));
+        assert_eq!(n.get(Queue::WebhookDelivery), Some(16));
+        assert_eq!(n.get(Queue::Sweeper), None);
+        let all: QueueNumbers = "100,email=5".parse().unwrap();
+        assert_eq!(all.get(Queue::Email), Some(5));
+        assert_eq!(all.get(Queue::Sweeper), Some(100));
         assert!("email".parse::<QueueNumbers>().is_err());
         assert!("bogus=1".parse::<QueueNumbers>().is_err());
         assert!("email=0".parse::<QueueNumbers>().is_err());
-        assert!("".parse::<QueueNumbers>().unwrap().0.is_empty());
+        assert!(
+            "".parse::<QueueNumbers>()
+                .unwrap()
+                .get(Queue::Email)
+                .is_none()
+        );
     }
 }

@@ -109,7 +109,7 @@ async fn health(app: &App) -> Response<Full<Bytes>> {
         "version": env!("CARGO_PKG_VERSION"),
         "draining": draining,
         "queues": app.config.queues.iter().map(|q| serde_json::json!({
-            "queue": q, "concurrency": app.config.concurrency_of(*q), "maxAttempts": app.config.max_attempts_of(*q),
+            "queue": q, "concurrency": app.config.concurrency_of(*q), "maxAttempts": app.config.policy_of(*q).max_attempts,
         })).collect::<Vec<_>>(),
         "connections": {"database": database, "redis": redis},
         "pool": app.db.stats(),

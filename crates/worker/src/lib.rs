@@ -7,6 +7,7 @@ pub mod config;
 pub mod extraction;
 pub mod handlers;
 pub mod http;
+pub mod lease;
 pub mod mail;
 pub mod outcome;
 pub mod retention;
@@ -79,8 +80,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     tokio::spawn(http::serve(app.clone(), listener));
     tokio::spawn(wake::listen(
         app.config.redis.clone(),
-        app.config.queues.clone(),
-        app.wakers.clone(),
+        app.doorbells.clone(),
     ));
     scheduler::spawn(&app);
     tracing::info!(worker = %app.name, %addr, queues = ?app.config.queues, "worker started");
@@ -117,7 +117,6 @@ async fn build(config: Config) -> anyhow::Result<App> {
     let redis = RedisPool::connect_lazy(&config.redis).context("REDIS_URL")?;
     let db = Database::connect_lazy(&config.database).with_write_pins(redis.clone());
     let queues = jobs::Queues::new(redis.clone());
-    let apalis_conn = connect_redis(&config).await?;
     let http = outbound::client(
         Duration::from_millis(config.webhook_timeout_ms),
         config.webhook_allow_private,
@@ -128,6 +127,13 @@ async fn build(config: Config) -> anyhow::Result<App> {
     let cache = storage::cache::Cache::acknowledged(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
     let events = storage::events::EventBus::new(redis.clone());
+    let doorbells = Arc::new(
+        config
+            .queues
+            .iter()
+            .map(|&q| (q, Arc::new(jobs::backend::Doorbell::default())))
+            .collect(),
+    );
     Ok(App {
         key: config.encryption.key.clone(),
         cache,
@@ -137,34 +143,14 @@ async fn build(config: Config) -> anyhow::Result<App> {
         db,
         redis,
         queues,
-        apalis_conn,
+        job_conn: tokio::sync::OnceCell::new(),
+        plans: Default::default(),
         http,
         mailer,
         files,
-        wakers: Default::default(),
+        doorbells,
         draining: AtomicBool::new(false),
     })
-}
-
-/// The workers' Redis connection; waits for Redis rather than failing, so
-/// the worker can start before Redis does.
-async fn connect_redis(
-    config: &Config,
-) -> anyhow::Result<storage::redis_follow::FollowingConnection> {
-    // Follows a Sentinel failover (see storage::redis_follow).
-    let target =
-        storage::redis_target::RedisTarget::from_config(&config.redis).context("REDIS_URL")?;
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match storage::redis_follow::FollowingConnection::connect(target.clone()).await {
-            Ok(conn) => return Ok(conn),
-            Err(error) => {
-                tracing::warn!(error = %error, "redis unreachable; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
 }
 
 fn object_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {

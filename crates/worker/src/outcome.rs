@@ -1,20 +1,14 @@
 //! How a handler's result becomes a job outcome, with the bookkeeping every
-//! queue shares: metrics, exponential backoff and the attempt limit.
-//!
-//! apalis-redis reschedules every failed job itself at `now + attempt`
-//! seconds, up to 25 times. We keep its retry (same job id, state visible in
-//! Redis) but own the schedule: after a retryable failure the job's score in
-//! `{queue}:scheduled` is moved to our backoff, and once the attempt limit
-//! is reached the handler returns an `AbortError`, which sends the job to
-//! `{queue}:dead`.
+//! queue shares: the per-job timeout, metrics, and the verdict handed to the
+//! backend (retry when, defer, or dead) under the queue's retry policy.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use apalis::prelude::{AbortError, BoxDynError, TaskId};
 use jobs::Queue;
-use rand::Rng;
+use jobs::backend::Plan;
 
 use crate::app::App;
 
@@ -29,6 +23,9 @@ pub enum JobError {
     /// Infrastructure trouble before the row was touched (database down):
     /// retried on the job's own attempt count.
     Transient(anyhow::Error),
+    /// The row is held by another worker's live lease until `until` (that
+    /// worker may have died): look again then, without spending an attempt.
+    Deferred { until: SystemTime },
 }
 
 impl From<diesel::result::Error> for JobError {
@@ -46,23 +43,18 @@ impl From<storage::db::PoolError> for JobError {
 /// What a successful run did, stored as the job's result in Redis.
 pub type JobResult = Result<serde_json::Value, JobError>;
 
-/// `base * 2^(attempt-1)`, capped, plus up to 10 % jitter so retries of a
-/// burst spread out.
-pub fn backoff(app: &App, attempt: u32) -> Duration {
-    let base = app.config.backoff_base_ms as f64;
-    let exp = base * 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
-    let capped = exp.min(app.config.backoff_max_ms as f64);
-    let jitter = rand::thread_rng().gen_range(0.0..=0.1) * capped;
-    Duration::from_millis((capped + jitter) as u64)
-}
-
-/// The decision after a failed attempt number `attempt` (1-based).
+/// The wait before the next attempt after failed attempt `attempt`
+/// (1-based), or `None` when that was the last one.
 pub fn after_failure(app: &App, queue: Queue, attempt: u32) -> Option<Duration> {
-    (attempt < app.config.max_attempts_of(queue)).then(|| backoff(app, attempt))
+    let policy = app.config.policy_of(queue);
+    policy
+        .retries_after(attempt)
+        .then(|| policy.backoff(attempt))
 }
 
-/// Runs one job: metrics, logging, and the mapping of its outcome onto
-/// apalis' (Ok = done, error = retried by the backend, AbortError = dead).
+/// Runs one job under the queue's timeout, records metrics and logs, and
+/// tells the backend what to do next (Ok = done; an error with a plan =
+/// retry at, defer, or dead).
 pub async fn run<F>(
     app: Arc<App>,
     queue: Queue,
@@ -74,96 +66,55 @@ where
     F: Future<Output = JobResult>,
 {
     let q = queue.as_str();
+    let policy = app.config.policy_of(queue);
     metrics::counter!("jobs_started_total", "queue" => q).increment(1);
     metrics::gauge!("jobs_running", "queue" => q).increment(1.0);
     let started = Instant::now();
-    let result = job.await;
+    let result = match tokio::time::timeout(policy.timeout, job).await {
+        Ok(result) => result,
+        Err(_) => Err(JobError::Transient(anyhow::anyhow!(
+            "timed out after {} s (JOB_TIMEOUT_SECS)",
+            policy.timeout.as_secs()
+        ))),
+    };
     let elapsed = started.elapsed().as_secs_f64();
     metrics::gauge!("jobs_running", "queue" => q).decrement(1.0);
-    let outcome = match &result {
-        Ok(_) => "succeeded",
-        Err(JobError::Dead(_)) => "dead",
-        Err(JobError::Retry { .. }) => "retried",
-        Err(JobError::Transient(_)) if (attempt as u32) < app.config.max_attempts_of(queue) => {
-            "retried"
+    let id = task_id.to_string();
+    let (outcome, answer) = match result {
+        Ok(value) => {
+            tracing::debug!(queue = q, job.id = %id, elapsed, "job done");
+            ("succeeded", Ok(value))
         }
-        Err(JobError::Transient(_)) => "dead",
+        Err(JobError::Dead(error)) => {
+            tracing::warn!(queue = q, job.id = %id, error = %error, "job dead");
+            app.plans.set(id, Plan::Dead);
+            ("dead", Err(Box::new(AbortError::new(error)) as BoxDynError))
+        }
+        Err(JobError::Retry { error, after }) => {
+            tracing::info!(queue = q, job.id = %id, error = %error, retry_in_ms = after.as_millis() as u64, "job failed, will retry");
+            app.plans.set(id, Plan::RetryAt(SystemTime::now() + after));
+            ("retried", Err(error.into()))
+        }
+        Err(JobError::Deferred { until }) => {
+            tracing::debug!(queue = q, job.id = %id, "row held by another lease; looking again when it ends");
+            app.plans.set(id, Plan::DeferUntil(until));
+            ("deferred", Err("row held by another worker's lease".into()))
+        }
+        Err(JobError::Transient(error)) => {
+            let error = format!("{error:#}");
+            if policy.retries_after(attempt as u32) {
+                let after = policy.backoff(attempt as u32);
+                tracing::warn!(queue = q, job.id = %id, error = %error, "job hit a transient error, will retry");
+                app.plans.set(id, Plan::RetryAt(SystemTime::now() + after));
+                ("retried", Err(error.into()))
+            } else {
+                tracing::error!(queue = q, job.id = %id, error = %error, "job dead after transient errors");
+                app.plans.set(id, Plan::Dead);
+                ("dead", Err(Box::new(AbortError::new(error)) as BoxDynError))
+            }
+        }
     };
     metrics::counter!(format!("jobs_{outcome}_total"), "queue" => q).increment(1);
     metrics::histogram!("job_duration_seconds", "queue" => q, "outcome" => outcome).record(elapsed);
-    match result {
-        Ok(value) => {
-            tracing::debug!(queue = q, job.id = %task_id, elapsed, "job done");
-            Ok(value)
-        }
-        Err(JobError::Dead(error)) => {
-            tracing::warn!(queue = q, job.id = %task_id, error = %error, "job dead");
-            Err(Box::new(AbortError::new(error)))
-        }
-        Err(JobError::Retry { error, after }) => {
-            tracing::info!(queue = q, job.id = %task_id, error = %error, retry_in_ms = after.as_millis() as u64, "job failed, will retry");
-            reschedule(app, queue, task_id, after);
-            Err(error.into())
-        }
-        Err(JobError::Transient(error)) => {
-            if outcome == "dead" {
-                tracing::error!(queue = q, job.id = %task_id, error = format!("{error:#}"), "job dead after transient errors");
-                return Err(Box::new(AbortError::new(format!("{error:#}"))));
-            }
-            let after = backoff(&app, attempt as u32);
-            tracing::warn!(queue = q, job.id = %task_id, error = format!("{error:#}"), "job hit a transient error, will retry");
-            reschedule(app, queue, task_id, after);
-            Err(format!("{error:#}").into())
-        }
-    }
-}
-
-/// Moves the job's retry (scheduled by apalis-redis once it has recorded
-/// the failure, a few milliseconds after we return) to `after` from now,
-/// and wakes the local worker then. Losing this (a crash) only means the
-/// backend's own schedule applies.
-const MOVE_RETRY: &str = r"
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-  return 1
-end
-return 0
-";
-
-fn reschedule(app: Arc<App>, queue: Queue, task_id: TaskId, after: Duration) {
-    let due = SystemTime::now() + after;
-    let score = due
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64().ceil() as u64)
-        .unwrap_or(0);
-    let key = app.queues.keys(queue).scheduled();
-    let id = task_id.to_string();
-    tokio::spawn(async move {
-        let mut conn = app.apalis_conn.clone();
-        let script = redis::Script::new(MOVE_RETRY);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            match script
-                .key(&key)
-                .arg(&id)
-                .arg(score)
-                .invoke_async::<i64>(&mut conn)
-                .await
-            {
-                Ok(1) => break,
-                Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-                Err(error) => {
-                    tracing::warn!(job.id = %id, error = %error, "could not move the retry; the backend's schedule applies");
-                    break;
-                }
-            }
-        }
-        // The scheduled set holds whole seconds: wake once `score` is reached.
-        let wake_at = UNIX_EPOCH + Duration::from_secs(score) + Duration::from_millis(20);
-        let wait = wake_at
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
-        tokio::time::sleep(wait).await;
-        app.wake(queue);
-    });
+    answer
 }

@@ -22,7 +22,7 @@ pub async fn purge(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let cutoff = now.saturating_sub(keep.as_secs());
-    let mut conn = app.apalis_conn.clone();
+    let mut conn = app.job_conn().await;
     let mut cursor: u64 = 0;
     let mut purged = 0;
     loop {

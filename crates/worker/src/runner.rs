@@ -1,18 +1,18 @@
-//! Builds one apalis worker per served queue (Redis backend woken by our
-//! wake-up channel, per-queue concurrency, jobs spawned in parallel, panics
+//! Builds one apalis worker per served queue (our Redis backend, woken by
+//! its doorbell, per-queue concurrency, jobs spawned in parallel, panics
 //! caught) and runs them under a Monitor that drains on shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::*;
-use apalis_redis::RedisStorage;
+use jobs::backend::JobBackend;
 use jobs::{AnalyticsJob, DocumentJob, EmailJob, Queue, SweepJob, WebhookJob};
+use storage::redis_follow::FollowingConnection;
 
 use crate::app::App;
 use crate::handlers;
 use crate::outcome;
-use crate::wake;
 
 /// One named async fn per queue (closures here trip a rustc ICE).
 macro_rules! job_fn {
@@ -60,39 +60,29 @@ job_fn!(
 );
 
 macro_rules! register_queue {
-    ($monitor:expr, $app:expr, $queue:expr, $job:ty, $handler:ident) => {{
+    ($monitor:expr, $app:expr, $conn:expr, $queue:expr, $job:ty, $handler:ident) => {{
         let app = $app.clone();
+        let conn = $conn.clone();
         $monitor.register(move |restarts| {
             let queue: Queue = $queue;
-            let concurrency = app.config.concurrency_of(queue);
-            let batch = app.config.batch_size.unwrap_or(concurrency);
-            let config = app.queues.keys(queue).apalis_config(
-                app.config.heartbeat(),
-                app.config.missed_heartbeats,
-                batch,
+            let backend = JobBackend::<$job, _>::new(
+                conn.clone(),
+                app.queues.keys(queue),
+                app.config.queue_config(queue),
+                app.plans.clone(),
+                app.doorbells.get(&queue).cloned().unwrap_or_default(),
             );
-            let backend = RedisStorage::<$job, _>::new(app.apalis_conn.clone()).with_config(config);
             // A restarted worker registers under a new name: the old one is
-            // still within its heartbeat window. (The monitor keeps the first
-            // context, which the waker task holds.)
+            // still within its heartbeat window.
             let name = if restarts == 0 {
                 app.name.clone()
             } else {
                 format!("{}-r{restarts}", app.name)
             };
-            let context = WorkerContext::new(&name);
-            if restarts == 0 {
-                let poll = Duration::from_millis(app.config.poll_interval_ms);
-                tokio::spawn(wake::nudge(
-                    context.clone(),
-                    wake::channel(&app.wakers, queue),
-                    poll,
-                ));
-            }
-            WorkerBuilder::new(&context)
+            WorkerBuilder::new(name.as_str())
                 .backend(backend)
                 .data(app.clone())
-                .concurrency(concurrency)
+                .concurrency(app.config.concurrency_of(queue))
                 .parallelize(tokio::spawn)
                 .catch_panic()
                 .build($handler)
@@ -107,13 +97,14 @@ pub async fn run(
     app: Arc<App>,
     signal: futures::future::BoxFuture<'static, std::io::Result<()>>,
 ) -> anyhow::Result<()> {
-    monitor(&app).run_with_signal(signal).await?;
+    let conn = app.job_conn().await;
+    monitor(&app, &conn).run_with_signal(signal).await?;
     Ok(())
 }
 
 /// Registers the workers. Kept out of the async fn: building apalis workers
 /// inside a coroutine trips a rustc ICE (normalizing `IntoWorkerService::Backend`).
-fn monitor(app: &Arc<App>) -> Monitor {
+fn monitor(app: &Arc<App>, conn: &FollowingConnection) -> Monitor {
     let grace = Duration::from_secs(app.config.shutdown_grace_secs);
     let mut monitor = Monitor::new().shutdown_timeout(grace).should_restart(|ctx, error| {
         if ctx.is_shutting_down() {
@@ -129,14 +120,16 @@ fn monitor(app: &Arc<App>) -> Monitor {
             Queue::DocumentProcessing => register_queue!(
                 monitor,
                 app,
+                conn,
                 Queue::DocumentProcessing,
                 DocumentJob,
                 document_job
             ),
-            Queue::Email => register_queue!(monitor, app, Queue::Email, EmailJob, email_job),
+            Queue::Email => register_queue!(monitor, app, conn, Queue::Email, EmailJob, email_job),
             Queue::WebhookDelivery => register_queue!(
                 monitor,
                 app,
+                conn,
                 Queue::WebhookDelivery,
                 WebhookJob,
                 webhook_job
@@ -145,12 +138,15 @@ fn monitor(app: &Arc<App>) -> Monitor {
                 register_queue!(
                     monitor,
                     app,
+                    conn,
                     Queue::AnalyticsAggregation,
                     AnalyticsJob,
                     analytics_job
                 )
             }
-            Queue::Sweeper => register_queue!(monitor, app, Queue::Sweeper, SweepJob, sweep_job),
+            Queue::Sweeper => {
+                register_queue!(monitor, app, conn, Queue::Sweeper, SweepJob, sweep_job)
+            }
         };
     }
     monitor

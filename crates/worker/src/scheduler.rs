@@ -47,7 +47,7 @@ async fn tick_loop(app: Arc<App>, queue: Queue, interval_secs: u64) {
 
 async fn try_tick(app: &App, queue: Queue, tick: u64, interval: u64) -> anyhow::Result<()> {
     let key = app.queues.keys(queue).tick_lock(tick);
-    let mut conn = app.apalis_conn.clone();
+    let mut conn = app.job_conn().await;
     let won: Option<String> = redis::cmd("SET")
         .arg(&key)
         .arg(&app.name)

@@ -12,6 +12,7 @@ pub mod email_outbox;
 pub mod integrations;
 pub mod invitations;
 pub mod knowledge_base;
+pub mod leases;
 pub mod organizations;
 pub mod password_resets;
 pub mod provider_integrations;

@@ -13,9 +13,12 @@ use storage::models::documents::{self, Document};
 use storage::models::knowledge_base::{self, NewKnowledgeBaseEntry};
 use uuid::Uuid;
 
+use storage::models::leases::LeasedTable;
+
 use super::after;
 use crate::app::App;
 use crate::extraction;
+use crate::lease::{self, LeaseKeeper};
 use crate::outcome::{JobError, JobResult, after_failure};
 
 #[tracing::instrument(skip_all, fields(document.id = %job.document_id))]
@@ -25,12 +28,19 @@ pub async fn handle(app: std::sync::Arc<App>, job: DocumentJob) -> JobResult {
     let mut conn = app.db.get().await?;
     let Some(doc) = documents::claim(&mut conn, id, Utc::now(), after(app.config.lease())).await?
     else {
-        // Done already, gone, or another worker holds the lease (the
-        // sweeper re-enqueues it if that worker dies).
-        return Ok(json!({"skipped": "not claimable"}));
+        return lease::refused(app, LeasedTable::Documents, id).await;
     };
     drop(conn);
-    match process(app, &doc).await {
+    if let Some(message) = lease::exhausted(app, Queue::DocumentProcessing, doc.attempts) {
+        return fail(app, &doc, &message).await;
+    }
+    let keeper = LeaseKeeper::start(
+        app,
+        LeasedTable::Documents,
+        id,
+        doc.lease_until.unwrap_or_else(Utc::now),
+    );
+    match process(app, &doc, &keeper).await {
         Ok(chunks) => Ok(json!({"chunks": chunks})),
         Err(Failure::Permanent(message)) => fail(app, &doc, &message).await,
         Err(Failure::Transient(message)) => {
@@ -61,7 +71,7 @@ enum Failure {
     Transient(String),
 }
 
-async fn process(app: &App, doc: &Document) -> Result<usize, Failure> {
+async fn process(app: &App, doc: &Document, keeper: &LeaseKeeper) -> Result<usize, Failure> {
     let path = object_store::path::Path::from(doc.storage_key.as_str());
     let bytes = match app.files.get(&path).await {
         Ok(result) => result
@@ -113,7 +123,9 @@ async fn process(app: &App, doc: &Document) -> Result<usize, Failure> {
         ));
     }
     let count = entries.len();
-    let lease = doc.lease_until;
+    // Held through the commit: no renewal moves the lease meanwhile.
+    let held = keeper.hold().await;
+    let lease = *held;
     let (org, id, name) = (doc.organization_id, doc.id, doc.original_name.clone());
     let mut conn = app
         .db
@@ -124,7 +136,7 @@ async fn process(app: &App, doc: &Document) -> Result<usize, Failure> {
         .transaction::<_, diesel::result::Error, _>(async move |c| {
             // Only the holder of the lease writes: a worker whose lease ran
             // out (and was taken over) must not add a second set of chunks.
-            if !documents::lock_if_leased(c, id, lease.unwrap_or_else(Utc::now)).await? {
+            if !documents::lock_if_leased(c, id, lease).await? {
                 return Ok(None);
             }
             knowledge_base::replace_document_chunks(c, org, id, &entries).await?;
@@ -137,6 +149,7 @@ async fn process(app: &App, doc: &Document) -> Result<usize, Failure> {
         })
         .await
         .map_err(|e| Failure::Transient(format!("storing the chunks: {e}")))?;
+    drop(held);
     match deliveries {
         Some(ids) => {
             app.queues.enqueue_webhook_deliveries(&ids).await;

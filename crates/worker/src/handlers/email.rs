@@ -5,9 +5,11 @@ use chrono::Utc;
 use jobs::{EmailJob, Queue};
 use serde_json::json;
 use storage::models::email_outbox;
+use storage::models::leases::LeasedTable;
 
 use super::after;
 use crate::app::App;
+use crate::lease::{self, LeaseKeeper};
 use crate::mail::MailError;
 use crate::outcome::{JobError, JobResult, after_failure};
 
@@ -19,9 +21,20 @@ pub async fn handle(app: std::sync::Arc<App>, job: EmailJob) -> JobResult {
     let Some(mail) =
         email_outbox::claim(&mut conn, id, Utc::now(), after(app.config.lease())).await?
     else {
-        return Ok(json!({"skipped": "not claimable"}));
+        return lease::refused(app, LeasedTable::EmailOutbox, id).await;
     };
     drop(conn);
+    if let Some(error) = lease::exhausted(app, Queue::Email, mail.attempts) {
+        let mut conn = app.db.get().await?;
+        email_outbox::mark_failed(&mut conn, id, &error).await?;
+        return Err(JobError::Dead(error));
+    }
+    let _keeper = LeaseKeeper::start(
+        app,
+        LeasedTable::EmailOutbox,
+        id,
+        mail.lease_until.unwrap_or_else(Utc::now),
+    );
     // A token-carrying link is sealed at rest; open it only to render.
     let rendered = storage::sealed_link::open(&mail.data, &app.key)
         .map_err(|e| MailError::Permanent(format!("the sealed link: {e}")))

@@ -9,10 +9,12 @@ use hmac::{Hmac, Mac};
 use jobs::{Queue, WebhookJob};
 use serde_json::json;
 use sha2::Sha256;
+use storage::models::leases::LeasedTable;
 use storage::models::{webhook_deliveries, webhooks};
 
 use super::after;
 use crate::app::App;
+use crate::lease::{self, LeaseKeeper};
 use crate::outcome::{JobError, JobResult, after_failure};
 
 pub const SIGNATURE_HEADER: &str = "X-EchoSenseiX-Signature";
@@ -38,8 +40,18 @@ pub async fn handle(app: std::sync::Arc<App>, job: WebhookJob) -> JobResult {
     let Some(delivery) =
         webhook_deliveries::claim_due(&mut conn, id, Utc::now(), after(app.config.lease())).await?
     else {
-        return Ok(json!({"skipped": "not claimable or not due"}));
+        return lease::refused(app, LeasedTable::WebhookDeliveries, id).await;
     };
+    if let Some(error) = lease::exhausted(app, Queue::WebhookDelivery, delivery.attempts) {
+        webhook_deliveries::mark_dead(&mut conn, id, None, &error).await?;
+        return Err(JobError::Dead(error));
+    }
+    let _keeper = LeaseKeeper::start(
+        app,
+        LeasedTable::WebhookDeliveries,
+        id,
+        delivery.lease_until.unwrap_or_else(Utc::now),
+    );
     let hook = webhooks::find_by_id(&mut conn, delivery.webhook_id).await?;
     let Some(hook) = hook.filter(|h| h.is_active) else {
         let error = "endpoint deleted or disabled";
