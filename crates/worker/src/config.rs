@@ -112,9 +112,13 @@ pub struct Config {
     /// Backstop poll of an idle queue; new jobs wake workers at once.
     #[arg(long, env = "WORKER_POLL_INTERVAL_MS", default_value_t = 1_000)]
     pub poll_interval_ms: u64,
-    /// Jobs fetched per round trip (default: the queue's concurrency).
+    /// Jobs fetched per round trip at least (default: the queue's concurrency).
     #[arg(long, env = "WORKER_BATCH_SIZE")]
     pub batch_size: Option<usize>,
+    /// Jobs fetched per round trip at most: the fetch grows towards this
+    /// while jobs finish fast, so cheap jobs are not bound by round trips.
+    #[arg(long, env = "WORKER_PREFETCH_MAX", default_value_t = 200)]
+    pub prefetch_max: usize,
     /// Time SIGTERM leaves in-flight jobs to finish.
     #[arg(long, env = "WORKER_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -190,6 +194,7 @@ impl Config {
     pub fn queue_config(&self, queue: Queue) -> jobs::backend::QueueConfig {
         jobs::backend::QueueConfig {
             batch_size: self.batch_size.unwrap_or(self.concurrency_of(queue)).max(1),
+            prefetch_max: self.prefetch_max.max(1),
             heartbeat: self.heartbeat(),
             missed_heartbeats: self.missed_heartbeats.max(1) as u32,
             poll_interval: Duration::from_millis(self.poll_interval_ms.max(10)),

@@ -15,6 +15,7 @@
 mod doorbell;
 mod keys;
 mod plans;
+mod prefetch;
 mod scripts;
 mod store;
 
@@ -36,6 +37,7 @@ use ulid::Ulid;
 pub use doorbell::Doorbell;
 pub use keys::QueueKeys;
 pub use plans::{Plan, Plans};
+use prefetch::Prefetch;
 pub use store::{QueueConfig, QueueStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,7 @@ where
             persist: Persisted::new(QueueStore {
                 conn,
                 keys,
+                prefetch: Prefetch::new(config.batch_size, config.prefetch_max),
                 config,
                 plans,
             }),
@@ -189,7 +192,7 @@ where
     }
 
     fn middleware(&mut self, _worker: &mut WorkerContext) -> Self::Layer {
-        let batch = self.persist.config.batch_size.max(1);
+        let batch = self.persist.config.prefetch_max.max(1);
         // The fetch marks jobs Running itself: no separate lock round trip.
         self.persist
             .layer(JsonCodec::<Value>::default(), batch)

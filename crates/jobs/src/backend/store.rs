@@ -14,6 +14,7 @@ use redis::aio::ConnectionLike;
 use serde_json::Value;
 
 use super::plans::{Plan, Plans};
+use super::prefetch::Prefetch;
 use super::scripts;
 use super::{BackendError, QueueKeys};
 use crate::policy::RetryPolicy;
@@ -21,8 +22,10 @@ use crate::policy::RetryPolicy;
 /// How one queue's backend behaves.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
-    /// Jobs taken per fetch.
+    /// Jobs taken per fetch at least (the queue's concurrency by default).
     pub batch_size: usize,
+    /// Jobs taken per fetch at most, when jobs are fast (see `prefetch`).
+    pub prefetch_max: usize,
     /// How often a worker says it is alive (and looks for dead ones).
     pub heartbeat: Duration,
     /// Heartbeats a worker may miss before its jobs are handed to others.
@@ -49,6 +52,7 @@ pub struct QueueStore<C> {
     pub(super) keys: QueueKeys,
     pub(super) config: QueueConfig,
     pub(super) plans: Plans,
+    pub(super) prefetch: Prefetch,
 }
 
 impl<C> Persistence for QueueStore<C>
@@ -94,6 +98,7 @@ where
         &mut self,
         worker: &WorkerContext,
     ) -> Result<Vec<Task<Vec<u8>>>, BackendError> {
+        let batch = self.prefetch.next();
         let reply: Vec<redis::Value> = scripts::FETCH
             .key(self.keys.workers())
             .key(self.keys.active())
@@ -103,13 +108,14 @@ where
             .key(self.keys.scheduled())
             .key(self.keys.paused())
             .arg(unix_secs(SystemTime::now()))
-            .arg(self.config.batch_size.max(1))
+            .arg(batch)
             .arg(worker.name())
             .arg(PROMOTE_PER_FETCH)
             .invoke_async(&mut self.conn)
             .await?;
         // apalis-redis' own decoder: the meta layout stays theirs.
         let tasks = apalis_redis::queries::deserialize_with_meta(reply)?;
+        self.prefetch.fetched(batch, tasks.len());
         Ok(tasks
             .into_iter()
             .map(apalis_redis::queries::CompactTask::into_full_compact)
