@@ -58,6 +58,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             routes::integrations::Doc::openapi(),
             routes::providers::Doc::openapi(),
             routes::webhooks::Doc::openapi(),
+            routes::webhook_status::Doc::openapi(),
             routes::documents::Doc::openapi(),
             routes::admin::Doc::openapi(),
         ]

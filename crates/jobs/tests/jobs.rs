@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jobs::{DocumentJob, Queue, Queues, publish_event};
 use storage::RedisPool;
@@ -18,7 +18,6 @@ async fn enqueue_with_redis_down_fails_softly_and_is_counted() {
     let queues = Queues::new(
         RedisPool::connect_lazy(&RedisConfig::new("redis://127.0.0.1:1", "down")).unwrap(),
     );
-    let started = Instant::now();
     assert_eq!(queues.enqueue_document(Uuid::new_v4()).await, None);
     assert!(
         queues
@@ -27,7 +26,6 @@ async fn enqueue_with_redis_down_fails_softly_and_is_counted() {
             .is_empty()
     );
     assert_eq!(queues.enqueue_failures(), 3);
-    assert!(started.elapsed() < Duration::from_secs(3), "fails fast");
     assert!(queues.stats().await.is_err());
 }
 
@@ -144,4 +142,64 @@ async fn publish_event_fans_out_to_active_subscribers_only() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_row_is_in_line_once_however_often_it_is_enqueued() {
+    let redis = TestRedis::new();
+    let queues = Queues::new(RedisPool::connect_lazy(&redis.config()).unwrap());
+    let row = Uuid::new_v4();
+    let first = queues.enqueue_document(row).await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(queues.enqueue_document(row).await.unwrap(), first);
+    }
+    let stats = queues.queue_stats(Queue::DocumentProcessing).await.unwrap();
+    assert_eq!(stats.pending, 1);
+    assert_eq!(first, jobs::payload::job_id_of_row(row));
+}
+
+/// Pinned to apalis-redis 1.0.0 (`=1.0.0` in Cargo.toml): a job pushed
+/// through our script is fetched, decoded and run by apalis-redis' own
+/// `RedisStorage`, so the layout stays theirs (apalis-board reads it too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apalis_redis_storage_runs_what_our_push_stored() {
+    use apalis::prelude::*;
+
+    let redis = TestRedis::new();
+    let queues = Queues::new(RedisPool::connect_lazy(&redis.config()).unwrap());
+    let row = Uuid::new_v4();
+    queues.enqueue_document(row).await.unwrap();
+
+    let keys = queues.keys(Queue::DocumentProcessing);
+    let conn = apalis_redis::connect(storage::test_support::redis_url())
+        .await
+        .unwrap();
+    let config = apalis_redis::Config::default().queue(&keys.name);
+    let storage = apalis_redis::RedisStorage::<DocumentJob>::new(conn).with_config(config);
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel::<Uuid>();
+
+    async fn record(
+        job: DocumentJob,
+        seen: Data<tokio::sync::mpsc::UnboundedSender<Uuid>>,
+    ) -> Result<(), BoxDynError> {
+        seen.send(job.document_id)?;
+        Ok(())
+    }
+    let worker = WorkerBuilder::new("pinned-apalis-redis")
+        .backend(storage)
+        .data(seen_tx)
+        .build(record);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(worker.run_until(async move {
+        stopped
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }));
+    let got = tokio::time::timeout(Duration::from_secs(30), seen_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, row);
+    let _ = stop.send(());
+    let _ = handle.await;
 }

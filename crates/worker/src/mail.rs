@@ -90,9 +90,12 @@ impl Mailer {
         })
     }
 
-    /// Renders `template` with `data` into a message to `to`.
+    /// Renders `template` with `data` into the message of outbox row `id`
+    /// to `to`. Its Message-ID derives from the row, so a resend after a
+    /// crash is the same message to the receiving server and client.
     pub fn render(
         &self,
+        id: Uuid,
         template: &str,
         to: &str,
         data: &serde_json::Value,
@@ -108,6 +111,7 @@ impl Mailer {
             .parse()
             .map_err(|e| MailError::Permanent(format!("recipient address: {e}")))?;
         Message::builder()
+            .message_id(Some(format!("<{id}@{}>", self.from.email.domain())))
             .from(self.from.clone())
             .to(to)
             .subject(subject.trim())

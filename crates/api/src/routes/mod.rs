@@ -16,6 +16,7 @@ pub mod knowledge_base;
 pub mod providers;
 pub mod realtime;
 pub mod users;
+pub mod webhook_status;
 pub mod webhooks;
 
 use actix_web::web;

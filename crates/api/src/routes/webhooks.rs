@@ -245,7 +245,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
-    .service(web::resource("/webhooks/{id}").route(web::delete().to(delete)))
+    .service(
+        web::resource("/webhooks/{id}")
+            .route(web::delete().to(delete))
+            .route(web::patch().to(super::webhook_status::update)),
+    )
     .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(deliveries)))
     .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)));
 }

@@ -46,6 +46,8 @@ pub mod status {
     pub const SUCCEEDED: &str = "succeeded";
     pub const FAILED: &str = "failed";
     pub const DEAD: &str = "dead";
+    /// Waiting for its disabled endpoint to be enabled again.
+    pub const HELD: &str = "held";
 }
 
 pub async fn insert_batch(
@@ -243,6 +245,49 @@ pub async fn mark_dead(
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// The endpoint is disabled: the delivery waits, without spending
+/// attempts, until the endpoint is enabled again.
+pub async fn hold(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    response_status: Option<i32>,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq(status::HELD),
+            deliveries::response_status.eq(response_status),
+            deliveries::last_error.eq(Some(error)),
+            deliveries::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// An endpoint enabled again: its held deliveries are due now with a fresh
+/// attempt budget. Returns their ids, to enqueue after commit.
+pub async fn resume_held(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    webhook_id: Uuid,
+) -> QueryResult<Vec<Uuid>> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::organization_id.eq(org))
+            .filter(deliveries::webhook_id.eq(webhook_id))
+            .filter(deliveries::status.eq(status::HELD)),
+    )
+    .set((
+        deliveries::status.eq(status::PENDING),
+        deliveries::attempts.eq(0),
+        deliveries::next_attempt_at.eq(Utc::now()),
+    ))
+    .returning(deliveries::id)
+    .get_results(conn)
+    .await
 }
 
 /// Operator retry of a dead delivery, due now with a fresh attempt budget.

@@ -139,6 +139,40 @@ pub async fn record_failure(
     Ok(row)
 }
 
+/// Enables or disables one endpoint of `org`. Enabling starts a fresh
+/// failure count. `None` when no such endpoint.
+pub async fn set_active(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    id: Uuid,
+    active: bool,
+) -> QueryResult<Option<Webhook>> {
+    let target = webhooks::table
+        .filter(webhooks::organization_id.eq(org))
+        .filter(webhooks::id.eq(id));
+    let updated = if active {
+        diesel::update(target)
+            .set((
+                webhooks::is_active.eq(true),
+                webhooks::failure_count.eq(0),
+                webhooks::disabled_at.eq(None::<chrono::DateTime<Utc>>),
+            ))
+            .returning(Webhook::as_returning())
+            .get_result(conn)
+            .await
+    } else {
+        diesel::update(target)
+            .set((
+                webhooks::is_active.eq(false),
+                webhooks::disabled_at.eq(Some(Utc::now())),
+            ))
+            .returning(Webhook::as_returning())
+            .get_result(conn)
+            .await
+    };
+    updated.optional()
+}
+
 /// A successful delivery resets the consecutive-failure count.
 pub async fn record_success(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
     diesel::update(

@@ -38,7 +38,10 @@ pub async fn handle(app: std::sync::Arc<App>, job: EmailJob) -> JobResult {
     // A token-carrying link is sealed at rest; open it only to render.
     let rendered = storage::sealed_link::open(&mail.data, &app.key)
         .map_err(|e| MailError::Permanent(format!("the sealed link: {e}")))
-        .and_then(|data| app.mailer.render(&mail.template, &mail.to_address, &data));
+        .and_then(|data| {
+            app.mailer
+                .render(id, &mail.template, &mail.to_address, &data)
+        });
     let sent = match rendered {
         Ok(message) => app.mailer.send(id, message).await,
         Err(e) => Err(e),

@@ -53,11 +53,16 @@ pub async fn handle(app: std::sync::Arc<App>, job: WebhookJob) -> JobResult {
         delivery.lease_until.unwrap_or_else(Utc::now),
     );
     let hook = webhooks::find_by_id(&mut conn, delivery.webhook_id).await?;
-    let Some(hook) = hook.filter(|h| h.is_active) else {
-        let error = "endpoint deleted or disabled";
+    let Some(hook) = hook else {
+        let error = "endpoint deleted";
         webhook_deliveries::mark_dead(&mut conn, id, None, error).await?;
         return Err(JobError::Dead(error.into()));
     };
+    if !hook.is_active {
+        // Waits for the endpoint to be enabled again (PATCH isActive).
+        webhook_deliveries::hold(&mut conn, id, None, "endpoint disabled").await?;
+        return Ok(json!({"held": "endpoint disabled"}));
+    }
     drop(conn);
 
     let allow_private = app.config.webhook_allow_private;
@@ -145,15 +150,16 @@ pub async fn handle(app: std::sync::Arc<App>, job: WebhookJob) -> JobResult {
                         after: delay,
                     })
                 }
+                None if !hook.is_active => {
+                    let error = format!(
+                        "endpoint disabled after {} consecutive failures: {error}",
+                        hook.failure_count
+                    );
+                    webhook_deliveries::hold(&mut conn, id, status, &error).await?;
+                    Ok(json!({"held": error}))
+                }
                 None => {
-                    let error = if hook.is_active {
-                        format!("gave up after {} attempts: {error}", delivery.attempts)
-                    } else {
-                        format!(
-                            "endpoint disabled after {} consecutive failures: {error}",
-                            hook.failure_count
-                        )
-                    };
+                    let error = format!("gave up after {} attempts: {error}", delivery.attempts);
                     webhook_deliveries::mark_dead(&mut conn, id, status, &error).await?;
                     Err(JobError::Dead(error))
                 }

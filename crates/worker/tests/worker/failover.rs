@@ -4,8 +4,6 @@
 //! that the killed primary had not yet replicated, come back through the
 //! sweeper: the outbox rows in Postgres keep the truth.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::{Duration, Instant};
 
 use clap::Parser;
