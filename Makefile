@@ -85,8 +85,12 @@ load-test-artillery: ## Run the Artillery config (needs Node.js; uses npx artill
 replicas: ## A private Postgres primary + 2 streaming replicas on free ports until Ctrl-C (ARGS=3 for three)
 	@scripts/replicas.sh $(ARGS)
 
-bench: ## Queue drain and pick-up latency benchmark (prints figures, asserts nothing)
+bench: ## Queue drain (10k/100k/1M backlog; BENCH_BACKLOGS=...), pick-up latency, SIGKILL recovery (prints figures)
 	$(CARGO) run --release -p $(WORKER_PKG) --example drain_bench -- $(ARGS)
+	@# The recovery figure comes from the real scenario: 20 documents in flight, worker
+	@# SIGKILLed, a fresh worker with default settings finishes them.
+	@DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(CARGO) nextest run -p $(WORKER_PKG) \
+		--success-output final -E 'test(/sigkilled_worker_documents/)' 2>&1 | grep -E 'recovery_after_sigkill_s|PASS|FAIL'
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all

@@ -11,7 +11,7 @@ use clap::Parser;
 use http_body_util::{BodyExt, Full};
 use jobs::Queues;
 use storage::crypto::EncryptionKey;
-use storage::models::{documents, knowledge_base, organizations, webhook_deliveries, webhooks};
+use storage::models::{documents, organizations, webhook_deliveries, webhooks};
 use storage::test_support::{TestDatabase, TestRedis};
 use storage::{Database, RedisPool};
 use uuid::Uuid;
@@ -311,19 +311,4 @@ fn spawn_with(args: Vec<String>) -> std::process::Child {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap()
-}
-
-pub(crate) async fn kb_rows(db: &Database, org: Uuid) -> Vec<(Option<Uuid>, Option<i32>)> {
-    let mut c = db.get().await.unwrap();
-    let page = knowledge_base::list(
-        &mut c,
-        org,
-        storage::pagination::PageRequest::new(1, 100).unwrap(),
-    )
-    .await
-    .unwrap();
-    page.data
-        .into_iter()
-        .map(|e| (e.document_id, e.chunk_index))
-        .collect()
 }
