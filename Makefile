@@ -41,8 +41,8 @@ services: ## Make sure Postgres and Redis answer (starts or installs them if nee
 test: ## Run the whole test suite against real Postgres and Redis
 	@DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' scripts/services.sh
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		echo "+ $(CARGO) nextest run --workspace --features echosenseix-storage/test-support --no-fail-fast $(ARGS)"; \
-		$(CARGO) nextest run --workspace --features echosenseix-storage/test-support --no-fail-fast $(ARGS); \
+		echo "+ $(CARGO) nextest run --workspace --lib --bins --tests --features echosenseix-storage/test-support --no-fail-fast $(ARGS)"; \
+		$(CARGO) nextest run --workspace --lib --bins --tests --features echosenseix-storage/test-support --no-fail-fast $(ARGS); \
 	else \
 		echo "+ $(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS) (cargo-nextest not installed)"; \
 		$(CARGO) test --workspace --features echosenseix-storage/test-support $(ARGS); \

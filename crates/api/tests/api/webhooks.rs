@@ -203,3 +203,92 @@ async fn members_get_403_and_other_organizations_404() {
     let (_, list) = call(app.authed(Method::GET, "/api/webhooks", &owner)).await;
     assert_eq!(list["total"], 1, "the owner's endpoint survived");
 }
+
+#[tokio::test]
+async fn patch_is_active_enables_an_endpoint_and_resumes_its_held_deliveries() {
+    let app = spawn_app().await;
+    let owner = app.new_org_user("owner").await;
+    let member = app.add_user(&owner.organization_id, "member", "p").await;
+    let stranger = app.new_org_user("owner").await;
+    let (_, created) = call(
+        app.authed(Method::POST, "/api/webhooks", &owner)
+            .json(&json!({"url": "https://hooks.example.com/a", "events": ["call.completed"]})),
+    )
+    .await;
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let path = format!("/api/webhooks/{id}");
+
+    let (status, body) = call(
+        app.authed(Method::PATCH, &path, &owner)
+            .json(&json!({"isActive": false})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["isActive"].clone()),
+        (200, json!(false)),
+        "{body}"
+    );
+
+    // What the worker leaves while the endpoint is disabled: a held delivery.
+    let org = owner.organization_id;
+    let held = {
+        let mut c = app.state.db.get().await.unwrap();
+        let rows = storage::models::webhook_deliveries::insert_batch(
+            &mut c,
+            &[storage::models::webhook_deliveries::NewWebhookDelivery {
+                organization_id: org,
+                webhook_id: id,
+                event: "call.completed".into(),
+                payload: json!({"event": "call.completed"}),
+            }],
+        )
+        .await
+        .unwrap();
+        storage::models::webhook_deliveries::hold(
+            &mut c,
+            rows[0].id,
+            Some(503),
+            "endpoint disabled",
+        )
+        .await
+        .unwrap();
+        rows[0].id
+    };
+
+    for (who, expected) in [(&member, 403), (&stranger, 404)] {
+        let (status, _) = call(
+            app.authed(Method::PATCH, &path, who)
+                .json(&json!({"isActive": true})),
+        )
+        .await;
+        assert_eq!(status, expected);
+    }
+    let (status, body) = call(
+        app.authed(Method::PATCH, &path, &owner)
+            .json(&json!({"isActive": "yes"})),
+    )
+    .await;
+    assert!((400..500).contains(&status), "{status} {body}");
+
+    let (status, body) = call(
+        app.authed(Method::PATCH, &path, &owner)
+            .json(&json!({"isActive": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["isActive"].clone(), body["failureCount"].clone()),
+        (json!(true), json!(0))
+    );
+    let mut c = app.state.db.get().await.unwrap();
+    let row = storage::models::webhook_deliveries::find_by_id(&mut c, held)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 0));
+    let audit = audit_rows(&app, org).await;
+    assert!(
+        audit.iter().any(|(action, _)| action == "webhook.updated"),
+        "{audit:?}"
+    );
+}

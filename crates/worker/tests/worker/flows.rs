@@ -557,3 +557,21 @@ async fn a_disabled_endpoint_holds_its_deliveries_until_enabled_again() {
     assert!(rec.requests.lock().unwrap().len() >= 6);
     running.join().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_says_redis_is_down_when_the_worker_starts_without_it() {
+    let env = Env::new().await;
+    let mut config = env.config(&[]);
+    // Nothing listens on port 1.
+    config.redis.url = secrecy::SecretString::from("redis://127.0.0.1:1".to_owned());
+    let running = worker::start(config).await.unwrap();
+    let response = reqwest::get(format!("http://{}/health", running.addr))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["connections"]["redis"], false);
+    assert_eq!(body["connections"]["database"], true);
+    // Not joined: the worker keeps waiting for Redis until the test ends.
+    drop(running);
+}
