@@ -6,18 +6,17 @@ use crate::cached::{cached_json, invalidate};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use storage::cache::Namespace;
 use storage::models::agents::{self, Agent, AgentUpdate, NewAgent};
 use storage::models::organizations;
-use storage::pagination::Page;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiError, ApiResult, OrNotFound, code};
+use crate::input::{FieldErrors, JsonShape, PageQuery, PageResponse, Paging, TextRule, patch};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -38,7 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list, create, get, update, delete),
-    components(schemas(AgentResponse, AgentPage, CreateAgent, UpdateAgent))
+    components(schemas(AgentResponse, PageResponse<AgentResponse>, CreateAgent, UpdateAgent))
 )]
 pub struct Doc;
 
@@ -86,17 +85,6 @@ impl From<Agent> for AgentResponse {
     }
 }
 
-/// `{data, total, page, pageSize, totalPages}` of agents.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentPage {
-    data: Vec<AgentResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
 /// `POST /api/agents`: only `name` is required.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -126,128 +114,53 @@ pub struct CreateAgent {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAgent {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub external_agent_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub first_message: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub system_prompt: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub language: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub voice_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<Object>)]
     pub voice_settings: Option<Option<Value>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<Object>)]
     pub llm_settings: Option<Option<Value>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub tools: Option<Option<Value>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<bool>)]
     pub is_active: Option<Option<bool>>,
 }
 
-/// "Absent" (`None`, through `#[serde(default)]`) versus "null"
-/// (`Some(None)`) for partial updates.
-pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    de: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(de).map(Some)
-}
+const NAME: TextRule = TextRule::line(200);
+const SHORT_ID: TextRule = TextRule::line(200);
+const MESSAGE: TextRule = TextRule::multiline(5000).blank_ok();
+const PROMPT: TextRule = TextRule::multiline(100_000).blank_ok();
 
-/// Collects field errors so one 422 names every invalid field.
-#[derive(Default)]
-struct Fields(Map<String, Value>);
-
-impl Fields {
-    fn fail(&mut self, field: &str, reason: &str) {
-        self.0
-            .insert(field.to_owned(), Value::String(reason.to_owned()));
+fn check_language(f: &mut FieldErrors, value: Option<String>) -> Option<String> {
+    let value = value?;
+    if !is_language_tag(&value) {
+        f.fail("language", "must be a language tag such as en or pt-BR");
+        return None;
     }
-
-    fn text(
-        &mut self,
-        field: &str,
-        value: Option<String>,
-        max: usize,
-        allow_blank: bool,
-    ) -> Option<String> {
-        let value = value?;
-        let len = value.chars().count();
-        if !allow_blank && value.trim().is_empty() {
-            self.fail(field, "must not be blank");
-        } else if len > max {
-            self.fail(field, &format!("must be at most {max} characters"));
-        }
-        Some(value)
-    }
-
-    /// A PATCH field that has no NULL: `null` is an error, not "absent".
-    fn not_null<T>(&mut self, field: &str, value: Option<Option<T>>) -> Option<T> {
-        match value {
-            Some(None) => {
-                self.fail(field, "must not be null");
-                None
-            }
-            other => other.flatten(),
-        }
-    }
-
-    /// A PATCH field: absent stays absent, null stays null, text is checked.
-    fn nullable_text(
-        &mut self,
-        field: &str,
-        value: Option<Option<String>>,
-        max: usize,
-        blank: bool,
-    ) -> Option<Option<String>> {
-        value.map(|inner| self.text(field, inner, max, blank))
-    }
-
-    fn name(&mut self, value: Option<String>) -> Option<String> {
-        let value = self.text("name", value, 200, false)?;
-        Some(value.trim().to_owned())
-    }
-
-    fn language(&mut self, value: Option<String>) -> Option<String> {
-        let value = value?;
-        if !is_language_tag(&value) {
-            self.fail("language", "must be a language tag such as en or pt-BR");
-        }
-        Some(value)
-    }
-
-    fn json(&mut self, field: &str, value: Option<Value>, want_array: bool) -> Option<Value> {
-        let value = value?;
-        match (&value, want_array) {
-            (Value::Object(_), false) | (Value::Array(_), true) => {}
-            (_, false) => self.fail(field, "must be a JSON object"),
-            (_, true) => self.fail(field, "must be a JSON array"),
-        }
-        Some(value)
-    }
-
-    fn finish(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation(Value::Object(self.0)))
-        }
-    }
+    Some(value)
 }
 
 /// `^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`, the rule the database enforces.
@@ -265,11 +178,8 @@ fn is_language_tag(tag: &str) -> bool {
 
 impl CreateAgent {
     fn parse(self, org: Uuid) -> ApiResult<NewAgent> {
-        let mut f = Fields::default();
-        let name = f.name(self.name);
-        if name.is_none() {
-            f.fail("name", "is required");
-        }
+        let mut f = FieldErrors::default();
+        let name = f.required_text("name", self.name, NAME);
         let platform = self.platform.unwrap_or_else(|| "elevenlabs".into());
         if !PLATFORMS.contains(&platform.as_str()) {
             f.fail(
@@ -280,57 +190,50 @@ impl CreateAgent {
         let agent = NewAgent {
             organization_id: org,
             platform,
-            external_agent_id: f.text("externalAgentId", self.external_agent_id, 200, false),
+            external_agent_id: f.text("externalAgentId", self.external_agent_id, SHORT_ID),
             name: name.unwrap_or_default(),
-            description: f.text("description", self.description, 5000, true),
-            first_message: f.text("firstMessage", self.first_message, 5000, true),
-            system_prompt: f.text("systemPrompt", self.system_prompt, 100_000, true),
-            language: f.language(self.language).unwrap_or_else(|| "en".into()),
-            voice_id: f.text("voiceId", self.voice_id, 200, false),
+            description: f.text("description", self.description, MESSAGE),
+            first_message: f.text("firstMessage", self.first_message, MESSAGE),
+            system_prompt: f.text("systemPrompt", self.system_prompt, PROMPT),
+            language: check_language(&mut f, self.language).unwrap_or_else(|| "en".into()),
+            voice_id: f.text("voiceId", self.voice_id, SHORT_ID),
             voice_settings: f
-                .json("voiceSettings", self.voice_settings, false)
+                .json("voiceSettings", self.voice_settings, JsonShape::Object)
                 .unwrap_or_else(|| json!({})),
             llm_settings: f
-                .json("llmSettings", self.llm_settings, false)
+                .json("llmSettings", self.llm_settings, JsonShape::Object)
                 .unwrap_or_else(|| json!({})),
             tools: f
-                .json("tools", self.tools, true)
+                .json("tools", self.tools, JsonShape::Array)
                 .unwrap_or_else(|| json!([])),
             is_active: self.is_active.unwrap_or(true),
         };
-        f.finish()?;
-        Ok(agent)
+        f.done(agent)
     }
 }
 
 impl UpdateAgent {
     fn parse(self) -> ApiResult<AgentUpdate> {
-        let mut f = Fields::default();
+        let mut f = FieldErrors::default();
         let name = f.not_null("name", self.name);
         let language = f.not_null("language", self.language);
         let voice_settings = f.not_null("voiceSettings", self.voice_settings);
         let llm_settings = f.not_null("llmSettings", self.llm_settings);
         let tools = f.not_null("tools", self.tools);
         let changes = AgentUpdate {
-            external_agent_id: f.nullable_text(
-                "externalAgentId",
-                self.external_agent_id,
-                200,
-                false,
-            ),
-            name: f.name(name),
-            description: f.nullable_text("description", self.description, 5000, true),
-            first_message: f.nullable_text("firstMessage", self.first_message, 5000, true),
-            system_prompt: f.nullable_text("systemPrompt", self.system_prompt, 100_000, true),
-            language: f.language(language),
-            voice_id: f.nullable_text("voiceId", self.voice_id, 200, false),
-            voice_settings: f.json("voiceSettings", voice_settings, false),
-            llm_settings: f.json("llmSettings", llm_settings, false),
-            tools: f.json("tools", tools, true),
+            external_agent_id: f.patch_text("externalAgentId", self.external_agent_id, SHORT_ID),
+            name: f.text("name", name, NAME),
+            description: f.patch_text("description", self.description, MESSAGE),
+            first_message: f.patch_text("firstMessage", self.first_message, MESSAGE),
+            system_prompt: f.patch_text("systemPrompt", self.system_prompt, PROMPT),
+            language: check_language(&mut f, language),
+            voice_id: f.patch_text("voiceId", self.voice_id, SHORT_ID),
+            voice_settings: f.json("voiceSettings", voice_settings, JsonShape::Object),
+            llm_settings: f.json("llmSettings", llm_settings, JsonShape::Object),
+            tools: f.json("tools", tools, JsonShape::Array),
             is_active: f.not_null("isActive", self.is_active),
         };
-        f.finish()?;
-        Ok(changes)
+        f.done(changes)
     }
 }
 
@@ -359,9 +262,9 @@ fn changed_fields(changes: &AgentUpdate) -> Value {
 
 /// A unique violation on an agent write can only be the platform agent id.
 fn duplicate_external_id(e: ApiError) -> ApiError {
-    if e.code() == "already_exists" {
+    if e.code() == code::ALREADY_EXISTS {
         ApiError::conflict(
-            "duplicate_external_agent_id",
+            code::DUPLICATE_EXTERNAL_AGENT_ID,
             "an agent with this externalAgentId already exists",
         )
     } else {
@@ -373,28 +276,24 @@ fn duplicate_external_id(e: ApiError) -> ApiError {
     get, path = "/api/agents", tag = "agents",
     description = "The organization's agents, newest first. Any role.",
     params(PageQuery),
-    responses((status = 200, body = AgentPage), (status = 401), (status = 422)),
+    responses((status = 200, body = PageResponse<AgentResponse>), (status = 401), (status = 422)),
     security(("bearer" = []))
 )]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    page: Paging,
 ) -> ApiResult<HttpResponse> {
-    let page = query.into_inner().into_request()?;
-    let key = format!("list:{}:{}", page.page(), page.limit());
     cached_json(
         &state,
         Namespace::Agent,
         auth.organization_id,
-        &key,
+        &page.cache_key(),
         || async {
             let mut conn = state.db.read(auth.organization_id).await?;
-            let agents: Page<AgentResponse> = agents::list(&mut conn, auth.organization_id, page)
-                .await?
-                .map(AgentResponse::from);
-            Ok(agents)
+            let rows = agents::list(&mut conn, auth.organization_id, *page).await?;
+            Ok(PageResponse::of(rows, AgentResponse::from))
         },
     )
     .await
@@ -424,7 +323,7 @@ pub async fn create(
                 // The row lock makes count-then-insert atomic per organization.
                 let org = organizations::find_for_update(c, auth.organization_id).await?;
                 if agents::count(c, org.id).await? >= i64::from(org.max_agents) {
-                    return Err(ApiError::forbidden("plan_limit_reached", "the plan's agent limit is reached")
+                    return Err(ApiError::forbidden(code::PLAN_LIMIT_REACHED, "the plan's agent limit is reached")
                         .with_details(json!({ "limit": org.max_agents, "resource": "agents" })));
                 }
                 let agent = agents::insert(c, &new).await.map_err(|e| duplicate_external_id(e.into()))?;
@@ -473,7 +372,7 @@ pub async fn get(
             let mut conn = state.db.get().await?;
             let agent = agents::find(&mut conn, auth.organization_id, id)
                 .await
-                .map_err(not_found)?;
+                .or_not_found("agent")?;
             Ok(AgentResponse::from(agent))
         },
     )
@@ -505,7 +404,8 @@ pub async fn update(
         .transaction::<_, ApiError, _>(async move |c| {
             let agent = agents::update(c, auth.organization_id, id, &changes)
                 .await
-                .map_err(|e| duplicate_external_id(not_found(e)))?;
+                .or_not_found("agent")
+                .map_err(duplicate_external_id)?;
             let event = AuditEvent {
                 action: "agent.updated",
                 entity_type: "agent",
@@ -605,14 +505,6 @@ async fn notify(state: &AppState, org: Uuid, kind: &str, data: Value, deliveries
         .events
         .publish_or_log(&storage::events::Event::new(kind, org, data))
         .await;
-}
-
-/// NotFound names the resource; other errors convert as usual.
-fn not_found(e: diesel::result::Error) -> ApiError {
-    match e {
-        diesel::result::Error::NotFound => ApiError::not_found("agent"),
-        other => other.into(),
-    }
 }
 
 #[cfg(test)]

@@ -11,12 +11,13 @@ use storage::models::api_keys::{self, ApiKey, NewApiKey};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
-use crate::auth::input::{DisplayName, FieldErrors};
+use crate::auth::input::DisplayName;
 use crate::auth::principal::API_KEY_PREFIX;
 use crate::auth::scope;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::input::FieldErrors;
+use crate::input::{PageQuery, PageResponse, Paging};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -33,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_api_keys, create_api_key, revoke_api_key),
-    components(schemas(ApiKeyResponse, ApiKeyPage, CreateApiKeyRequest, CreatedApiKeyResponse))
+    components(schemas(ApiKeyResponse, PageResponse<ApiKeyResponse>, CreateApiKeyRequest, CreatedApiKeyResponse))
 )]
 pub struct Doc;
 
@@ -71,39 +72,28 @@ impl From<ApiKey> for ApiKeyResponse {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKeyPage {
-    data: Vec<ApiKeyResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
 /// The organization's active keys, newest first (owner/admin).
 #[utoipa::path(
     context_path = "/api",
     tag = "auth",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = ApiKeyPage), (status = 401), (status = 403))
+    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 401), (status = 403))
 )]
 #[get("/api-keys")]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = query.into_inner().into_request()?;
     let keys = api_keys::list_active(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
         page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(keys.map(ApiKeyResponse::from)))
+    Ok(HttpResponse::Ok().json(PageResponse::of(keys, ApiKeyResponse::from)))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -154,13 +144,7 @@ pub async fn create_api_key(
     let mut errors = FieldErrors::default();
     let name = errors.check(
         "name",
-        DisplayName::parse(&body.name).and_then(|n| {
-            if n.clone().into_string().chars().count() > NAME_MAX_CHARS {
-                Err("must be at most 100 characters")
-            } else {
-                Ok(n)
-            }
-        }),
+        DisplayName::parse_within(&body.name, NAME_MAX_CHARS),
     );
     let role = errors.check(
         "role",

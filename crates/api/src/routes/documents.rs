@@ -14,14 +14,13 @@ use serde::Serialize;
 use serde_json::json;
 use storage::cache::Namespace;
 use storage::models::documents::{self, Document, NewDocument};
-use storage::pagination::Page;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::invalidate;
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 use storage::file_store::sanitize_name;
 
@@ -40,7 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(upload, list, status),
-    components(schemas(UploadForm, Uploaded, DocumentResponse, DocumentPage, DocumentStatus))
+    components(schemas(UploadForm, Uploaded, DocumentResponse, PageResponse<DocumentResponse>, DocumentStatus))
 )]
 pub struct Doc;
 
@@ -98,28 +97,6 @@ impl From<Document> for DocumentResponse {
             processed_at: d.processed_at,
             created_at: d.created_at,
             updated_at: d.updated_at,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DocumentPage {
-    data: Vec<DocumentResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
-impl From<Page<DocumentResponse>> for DocumentPage {
-    fn from(p: Page<DocumentResponse>) -> Self {
-        Self {
-            data: p.data,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-            total_pages: p.total_pages,
         }
     }
 }
@@ -405,21 +382,20 @@ fn storage_unavailable(e: impl Into<anyhow::Error>) -> ApiError {
     get, path = "/api/documents", tag = "documents",
     description = "The organization's uploads, newest first, with their processing state. Any role.",
     params(PageQuery),
-    responses((status = 200, body = DocumentPage), (status = 401), (status = 422)),
+    responses((status = 200, body = PageResponse<DocumentResponse>), (status = 401), (status = 422)),
     security(("bearer" = []))
 )]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
-    let page = query.into_inner().into_request()?;
     // Not cached, and read from the primary: the worker changes these rows
     // while clients poll them.
     let mut conn = state.db.get().await?;
     let rows = documents::list(&mut conn, auth.organization_id, page).await?;
-    Ok(HttpResponse::Ok().json(DocumentPage::from(rows.map(DocumentResponse::from))))
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, DocumentResponse::from)))
 }
 
 #[utoipa::path(
@@ -439,9 +415,6 @@ pub async fn status(
     let mut conn = state.db.get().await?;
     let doc = documents::find(&mut conn, auth.organization_id, id.into_inner())
         .await
-        .map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::not_found("document"),
-            other => other.into(),
-        })?;
+        .or_not_found("document")?;
     Ok(HttpResponse::Ok().json(DocumentStatus::from(doc)))
 }

@@ -21,6 +21,7 @@ use storage::models::{agents, analytics, integrations};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
+use crate::input::{FieldErrors, TextRule, json};
 use crate::state::AppState;
 pub use crate::webhook_signature::sign;
 use crate::webhook_signature::{Signature, invalid_signature};
@@ -94,6 +95,10 @@ struct Analysis {
     call_successful: Option<String>,
 }
 
+const CONVERSATION_ID: TextRule = TextRule::line(200);
+const PHONE: TextRule = TextRule::line(64).blank_ok();
+const SUMMARY: TextRule = TextRule::multiline(100_000).blank_ok();
+
 /// ElevenLabs' conversation status in our vocabulary.
 fn map_status(status: Option<&str>) -> &'static str {
     match status {
@@ -109,11 +114,22 @@ fn map_status(status: Option<&str>) -> &'static str {
 
 impl EventData {
     fn into_call(self, org: Uuid, agent: Uuid) -> ApiResult<NewCallLog> {
-        if self.conversation_id.is_empty() || self.conversation_id.len() > 200 {
-            return Err(ApiError::invalid_field(
-                "data.conversation_id",
-                "must be 1 to 200 characters",
-            ));
+        // What the platform sends is input like any other: no NUL reaches
+        // a text or jsonb column.
+        let mut f = FieldErrors::default();
+        let conversation_id = f.required_text(
+            "data.conversation_id",
+            Some(self.conversation_id),
+            CONVERSATION_ID,
+        );
+        let summary = f.text(
+            "data.analysis.transcript_summary",
+            self.analysis.transcript_summary,
+            SUMMARY,
+        );
+        let transcript = self.transcript.filter(|t| !t.is_null());
+        if transcript.as_ref().is_some_and(json::has_nul) {
+            f.fail("data.transcript", "must not contain NUL characters");
         }
         let m = self.metadata;
         let duration = m.call_duration_secs.unwrap_or(0.0);
@@ -144,30 +160,35 @@ impl EventData {
                 } else {
                     "inbound"
                 },
-                p.external_number,
+                f.text(
+                    "data.metadata.phone_call.external_number",
+                    p.external_number,
+                    PHONE,
+                ),
             ),
             None => ("web", None),
         };
-        Ok(NewCallLog {
+        let metadata = json!({
+            "platformStatus": self.status,
+            "callSuccessful": self.analysis.call_successful,
+            "terminationReason": m.termination_reason,
+        });
+        if json::has_nul(&metadata) {
+            f.fail("data.metadata", "must not contain NUL characters");
+        }
+        f.done(NewCallLog {
             organization_id: org,
             agent_id: Some(agent),
             platform: PLATFORM.into(),
-            conversation_id: self.conversation_id,
+            conversation_id: conversation_id.unwrap_or_default(),
             phone_number,
             direction: direction.into(),
             status: map_status(self.status.as_deref()).into(),
             duration_seconds,
             cost_micros: (cost * 1_000_000.0).round() as i64,
-            transcript: self
-                .transcript
-                .filter(|t| !t.is_null())
-                .unwrap_or_else(|| json!([])),
-            summary: self.analysis.transcript_summary,
-            metadata: json!({
-                "platformStatus": self.status,
-                "callSuccessful": self.analysis.call_successful,
-                "terminationReason": m.termination_reason,
-            }),
+            transcript: transcript.unwrap_or_else(|| json!([])),
+            summary,
+            metadata,
             started_at,
             ended_at: Some(started_at + chrono::Duration::seconds(i64::from(duration_seconds))),
         })

@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use storage::crypto::last4;
 use storage::models::integrations::{self, Credentials, Integration, NewIntegration};
 use uuid::Uuid;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::input::{FieldErrors, JsonShape, TextRule};
 use crate::providers::{self, catalog};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -108,71 +109,45 @@ struct Parsed {
     config: Option<Value>,
 }
 
-fn reject(errors: &mut Map<String, Value>, field: &str, reason: &str) {
-    errors.insert(field.to_owned(), Value::String(reason.to_owned()));
-}
+/// The secret ElevenLabs signs inbound webhooks with.
+const WEBHOOK_SECRET: TextRule = TextRule::line(1024);
 
-fn parse_provider(provider: Option<String>, errors: &mut Map<String, Value>) -> String {
+fn parse_provider(provider: Option<String>, errors: &mut FieldErrors) -> String {
     let provider = provider.unwrap_or_default().trim().to_ascii_lowercase();
     if !PROVIDERS.contains(&provider.as_str()) {
-        reject(
-            errors,
-            "provider",
-            "must be one of elevenlabs, vapi, retell",
-        );
+        errors.fail("provider", "must be one of elevenlabs, vapi, retell");
     }
     provider
 }
 
 impl SaveIntegration {
     fn parse(self, elevenlabs_base: &str) -> ApiResult<Parsed> {
-        let mut errors = Map::new();
+        let mut errors = FieldErrors::default();
         let provider = parse_provider(self.provider, &mut errors);
         let (mut api_key, mut webhook_secret) = (String::new(), None);
         match self.credentials {
-            None => reject(&mut errors, "credentials", "is required"),
+            None => errors.fail("credentials", "is required"),
             Some(c) => {
                 match c.api_key.as_deref().map(providers::check_api_key) {
-                    None => reject(&mut errors, "credentials.apiKey", "is required"),
-                    Some(Err(reason)) => reject(&mut errors, "credentials.apiKey", reason),
+                    None => errors.fail("credentials.apiKey", "is required"),
+                    Some(Err(reason)) => errors.fail("credentials.apiKey", reason),
                     Some(Ok(key)) => api_key = key,
                 }
-                match c.webhook_secret.map(|s| s.trim().to_owned()) {
-                    Some(s) if s.is_empty() || s.len() > 1024 => reject(
-                        &mut errors,
-                        "credentials.webhookSecret",
-                        "must be 1 to 1024 characters",
-                    ),
-                    other => webhook_secret = other,
-                }
+                webhook_secret = errors.text(
+                    "credentials.webhookSecret",
+                    c.webhook_secret,
+                    WEBHOOK_SECRET,
+                );
             }
         }
-        let config = match self.config {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map))
-                if serde_json::to_string(&map)
-                    .unwrap_or_default()
-                    .contains("\\u0000") =>
-            {
-                reject(&mut errors, "config", "must not contain NUL characters");
-                None
-            }
-            Some(Value::Object(map)) => Some(Value::Object(map)),
-            Some(_) => {
-                reject(&mut errors, "config", "must be a JSON object");
-                None
-            }
-        };
+        let config = errors.json("config", self.config, JsonShape::Object);
         if errors.is_empty() {
             let check = config.clone().unwrap_or_else(|| json!({}));
             if let Err(reason) = catalog::integration_endpoint(&provider, &check, elevenlabs_base) {
-                reject(&mut errors, "config.baseUrl", reason);
+                errors.fail("config.baseUrl", reason);
             }
         }
-        if !errors.is_empty() {
-            return Err(ApiError::validation(Value::Object(errors)));
-        }
-        Ok(Parsed {
+        errors.done(Parsed {
             provider,
             api_key,
             webhook_secret,
@@ -291,11 +266,9 @@ pub async fn test(
     body: web::Json<TestIntegration>,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let mut errors = Map::new();
+    let mut errors = FieldErrors::default();
     let provider = parse_provider(body.into_inner().provider, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(Value::Object(errors)));
-    }
+    errors.finish()?;
     let org = auth.organization_id;
     // No connection is held while the provider answers.
     let row = {

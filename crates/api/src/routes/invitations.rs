@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::input::{PageQuery, PageResponse, Paging};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_invitations, revoke_invitation),
-    components(schemas(PendingInvitation, InvitationPage))
+    components(schemas(PendingInvitation, PageResponse<PendingInvitation>))
 )]
 pub struct Doc;
 
@@ -59,32 +59,21 @@ impl PendingInvitation {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InvitationPage {
-    data: Vec<PendingInvitation>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
 /// The organization's unaccepted invitations, newest first (owner/admin).
 #[utoipa::path(
     context_path = "/api",
     tag = "team",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = InvitationPage), (status = 401), (status = 403), (status = 422))
+    responses((status = 200, body = PageResponse<PendingInvitation>), (status = 401), (status = 403), (status = 422))
 )]
 #[get("/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = query.into_inner().into_request()?;
     let rows = invitations::list_unaccepted(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
@@ -92,7 +81,7 @@ pub async fn list_invitations(
     )
     .await?;
     let now = Utc::now();
-    Ok(HttpResponse::Ok().json(rows.map(|i| PendingInvitation::new(i, now))))
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, |i| PendingInvitation::new(i, now))))
 }
 
 /// Withdraws an unaccepted invitation (owner/admin): its link stops working.

@@ -6,19 +6,18 @@ use crate::cached::{cached_json, digest_key, invalidate};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use storage::cache::Namespace;
 use storage::models::knowledge_base::{
     self as kb, KnowledgeBaseEntry, KnowledgeBaseEntryUpdate, NewKnowledgeBaseEntry,
 };
 use storage::models::{agents, documents};
-use storage::pagination::Page;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::input::{FieldErrors, JsonShape, PageQuery, PageResponse, Paging, TextRule, patch};
 use crate::state::AppState;
 
 const MAX_TITLE: usize = 500;
@@ -85,28 +84,6 @@ impl From<KnowledgeBaseEntry> for EntryResponse {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EntryPage {
-    data: Vec<EntryResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
-impl From<Page<EntryResponse>> for EntryPage {
-    fn from(p: Page<EntryResponse>) -> Self {
-        Self {
-            data: p.data,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-            total_pages: p.total_pages,
-        }
-    }
-}
-
 /// A new entry. `title` and `content` are required.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -128,19 +105,12 @@ pub struct CreateEntry {
 pub struct UpdateEntry {
     title: Option<String>,
     content: Option<String>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     category: Option<Option<String>>,
     tags: Option<Vec<String>>,
     #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
-}
-
-/// Tells a present `null` (Some(None)) from an absent field (None).
-fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Web-search syntax: words (stemmed), "quoted phrase", -excluded, `or`.
@@ -181,199 +151,78 @@ pub struct SearchResponse {
     query: String,
 }
 
-type Errors = Map<String, Value>;
+const TITLE: TextRule = TextRule::line(MAX_TITLE);
+const CONTENT: TextRule = TextRule::multiline(MAX_CONTENT);
+const CATEGORY: TextRule = TextRule::line(MAX_CATEGORY);
+const TAG: TextRule = TextRule::line(MAX_TAG);
+const QUERY: TextRule = TextRule::line(MAX_QUERY);
 
-fn reject(errors: &mut Errors, field: &str, reason: &str) {
-    errors.insert(field.to_owned(), Value::String(reason.to_owned()));
-}
-
-/// Postgres text cannot hold NUL; refusing it here keeps it from a 500.
-const NUL: &str = "must not contain NUL characters";
-
-fn check_title(title: &str, errors: &mut Errors) -> String {
-    let title = title.trim();
-    if title.contains('\0') {
-        reject(errors, "title", NUL);
-    } else if title.is_empty() {
-        reject(errors, "title", "must not be blank");
-    } else if title.chars().count() > MAX_TITLE {
-        reject(errors, "title", "must be at most 500 characters");
-    }
-    title.to_owned()
-}
-
-fn check_content(content: String, errors: &mut Errors) -> String {
-    if content.contains('\0') {
-        reject(errors, "content", NUL);
-    } else if content.trim().is_empty() {
-        reject(errors, "content", "must not be blank");
-    } else if content.chars().count() > MAX_CONTENT {
-        reject(errors, "content", "must be at most 200000 characters");
-    }
-    content
-}
-
-fn check_category(field: &str, category: &str, errors: &mut Errors) -> String {
-    let category = category.trim();
-    if category.contains('\0') {
-        reject(errors, field, NUL);
-    } else if category.is_empty() {
-        reject(errors, field, "must not be blank (omit it or send null)");
-    } else if category.chars().count() > MAX_CATEGORY {
-        reject(errors, field, "must be at most 100 characters");
-    }
-    category.to_owned()
-}
-
-/// Trimmed, non-blank, without duplicates, order kept.
-fn check_tags(field: &str, tags: Vec<String>, errors: &mut Errors) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(tags.len());
-    for tag in tags {
-        let tag = tag.trim();
-        if tag.is_empty() || tag.chars().count() > MAX_TAG || tag.contains('\0') {
-            reject(
-                errors,
-                field,
-                "each tag must be 1 to 64 characters, without NUL",
-            );
-            return out;
-        }
-        if !out.iter().any(|t| t == tag) {
-            out.push(tag.to_owned());
-        }
-    }
-    if out.len() > MAX_TAGS {
-        reject(errors, field, "at most 50 tags");
-    }
-    out
-}
-
-fn check_metadata(metadata: Option<Value>, errors: &mut Errors) -> Option<Value> {
-    match metadata {
-        Some(Value::Object(map))
-            if serde_json::to_string(&map)
-                .unwrap_or_default()
-                .contains("\\u0000") =>
-        {
-            reject(errors, "metadata", NUL);
-            None
-        }
-        Some(Value::Object(map)) => Some(Value::Object(map)),
-        Some(Value::Null) | None => None,
-        Some(_) => {
-            reject(errors, "metadata", "must be a JSON object");
-            None
-        }
-    }
-}
-
-fn done<T>(errors: Errors, value: T) -> ApiResult<T> {
-    if errors.is_empty() {
-        Ok(value)
-    } else {
-        Err(ApiError::validation(Value::Object(errors)))
-    }
+fn tags(f: &mut FieldErrors, tags: Option<Vec<String>>) -> Option<Vec<String>> {
+    tags.map(|t| f.text_list("tags", t, TAG, MAX_TAGS))
 }
 
 impl CreateEntry {
     fn parse(self, auth: &AuthUser) -> ApiResult<NewKnowledgeBaseEntry> {
-        let mut errors = Errors::new();
-        let title = match self.title {
-            Some(t) => check_title(&t, &mut errors),
-            None => {
-                reject(&mut errors, "title", "is required");
-                String::new()
-            }
-        };
-        let content = match self.content {
-            Some(c) => check_content(c, &mut errors),
-            None => {
-                reject(&mut errors, "content", "is required");
-                String::new()
-            }
-        };
-        let category = self
-            .category
-            .map(|c| check_category("category", &c, &mut errors));
-        let tags = check_tags("tags", self.tags.unwrap_or_default(), &mut errors);
-        let metadata = check_metadata(self.metadata, &mut errors).unwrap_or_else(|| json!({}));
-        done(
-            errors,
-            NewKnowledgeBaseEntry {
-                organization_id: auth.organization_id,
-                document_id: None,
-                chunk_index: None,
-                title,
-                content,
-                category,
-                tags,
-                metadata,
-                created_by: auth.user_id,
-            },
-        )
+        let mut f = FieldErrors::default();
+        let title = f.required_text("title", self.title, TITLE);
+        let content = f.required_text("content", self.content, CONTENT);
+        let category = f.text("category", self.category, CATEGORY);
+        let tags = tags(&mut f, self.tags).unwrap_or_default();
+        let metadata = f
+            .json("metadata", self.metadata, JsonShape::Object)
+            .unwrap_or_else(|| json!({}));
+        f.done(NewKnowledgeBaseEntry {
+            organization_id: auth.organization_id,
+            document_id: None,
+            chunk_index: None,
+            title: title.unwrap_or_default(),
+            content: content.unwrap_or_default(),
+            category,
+            tags,
+            metadata,
+            created_by: auth.user_id,
+        })
     }
 }
 
 impl UpdateEntry {
     fn parse(self) -> ApiResult<KnowledgeBaseEntryUpdate> {
-        let mut errors = Errors::new();
+        let mut f = FieldErrors::default();
         let update = KnowledgeBaseEntryUpdate {
-            title: self.title.map(|t| check_title(&t, &mut errors)),
-            content: self.content.map(|c| check_content(c, &mut errors)),
-            category: self
-                .category
-                .map(|c| c.map(|c| check_category("category", &c, &mut errors))),
-            tags: self.tags.map(|t| check_tags("tags", t, &mut errors)),
-            metadata: check_metadata(self.metadata, &mut errors),
+            title: f.text("title", self.title, TITLE),
+            content: f.text("content", self.content, CONTENT),
+            category: f.patch_text("category", self.category, CATEGORY),
+            tags: tags(&mut f, self.tags),
+            metadata: f.json("metadata", self.metadata, JsonShape::Object),
         };
         let empty = update.title.is_none()
             && update.content.is_none()
             && update.category.is_none()
             && update.tags.is_none()
             && update.metadata.is_none();
-        if empty && errors.is_empty() {
-            reject(&mut errors, "body", "no field to update");
+        if empty && f.is_empty() {
+            f.fail("body", "no field to update");
         }
-        done(errors, update)
+        f.done(update)
     }
 }
 
 impl SearchRequest {
     fn parse(self) -> ApiResult<kb::Search> {
-        let mut errors = Errors::new();
-        let query = self
-            .query
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_owned();
-        if query.contains('\0') {
-            reject(&mut errors, "query", NUL);
-        } else if query.is_empty() {
-            reject(&mut errors, "query", "must not be blank");
-        } else if query.chars().count() > MAX_QUERY {
-            reject(&mut errors, "query", "must be at most 1000 characters");
-        }
-        let category = self
-            .category
-            .map(|c| check_category("category", &c, &mut errors));
-        let tags = self
-            .tags
-            .map(|t| check_tags("tags", t, &mut errors))
-            .filter(|t| !t.is_empty());
+        let mut f = FieldErrors::default();
+        let query = f.text("query", Some(self.query.unwrap_or_default()), QUERY);
+        let category = f.text("category", self.category, CATEGORY);
+        let tags = tags(&mut f, self.tags).filter(|t| !t.is_empty());
         let limit = self.max_results.unwrap_or(DEFAULT_RESULTS);
         if !(1..=MAX_RESULTS).contains(&limit) {
-            reject(&mut errors, "maxResults", "must be between 1 and 50");
+            f.fail("maxResults", "must be between 1 and 50");
         }
-        done(
-            errors,
-            kb::Search {
-                query,
-                category,
-                tags,
-                limit,
-            },
-        )
+        f.done(kb::Search {
+            query: query.unwrap_or_default(),
+            category,
+            tags,
+            limit,
+        })
     }
 }
 
@@ -405,16 +254,15 @@ pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<Http
 /// Entries, newest first.
 #[utoipa::path(get, path = "/api/knowledge-base/entries", tag = "knowledge-base", params(PageQuery),
     description = "Any member of the organization.",
-    responses((status = 200, body = EntryPage), (status = 401), (status = 422)))]
+    responses((status = 200, body = PageResponse<EntryResponse>), (status = 401), (status = 422)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
-    let page = query.into_inner().into_request()?;
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = kb::list(&mut conn, auth.organization_id, page).await?;
-    Ok(HttpResponse::Ok().json(EntryPage::from(rows.map(EntryResponse::from))))
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, EntryResponse::from)))
 }
 
 /// Adds an entry written by hand.
@@ -452,7 +300,7 @@ pub async fn get(
     let mut conn = state.db.read(auth.organization_id).await?;
     let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())
         .await
-        .map_err(not_found)?;
+        .or_not_found("knowledge base entry")?;
     Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
 }
 
@@ -476,7 +324,9 @@ pub async fn update(
                 let bytes = content.len() as i64;
                 crate::quota::check_knowledge_base(c, config, org, bytes, Some(id)).await?;
             }
-            kb::update(c, org, id, &changes).await.map_err(not_found)
+            kb::update(c, org, id, &changes)
+                .await
+                .or_not_found("knowledge base entry")
         })
         .await?;
     invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
@@ -546,13 +396,6 @@ pub async fn search(
     .await
 }
 
-fn not_found(e: diesel::result::Error) -> ApiError {
-    match e {
-        diesel::result::Error::NotFound => ApiError::not_found("knowledge base entry"),
-        other => other.into(),
-    }
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/knowledge-base/stats").route(web::get().to(stats)))
         .service(web::resource("/knowledge-base/search").route(web::post().to(search)))
@@ -576,7 +419,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         KnowledgeBaseStats,
         CategoryCount,
         EntryResponse,
-        EntryPage,
+        PageResponse<EntryResponse>,
         CreateEntry,
         UpdateEntry,
         SearchRequest,

@@ -11,19 +11,18 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use storage::crypto::last4;
 use storage::models::integrations::{Credentials, status};
 use storage::models::provider_integrations::{
     self as pi, NewProviderIntegration, ProviderIntegration, ProviderIntegrationUpdate,
 };
-use storage::pagination::Page;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::input::{FieldErrors, JsonShape, PageQuery, PageResponse, Paging, TextRule};
 use crate::providers::{self, catalog};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -66,28 +65,6 @@ impl From<ProviderIntegration> for ProviderResponse {
             last_error: r.last_error,
             created_at: r.created_at,
             updated_at: r.updated_at,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProviderPage {
-    data: Vec<ProviderResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
-impl From<Page<ProviderResponse>> for ProviderPage {
-    fn from(p: Page<ProviderResponse>) -> Self {
-        Self {
-            data: p.data,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-            total_pages: p.total_pages,
         }
     }
 }
@@ -135,19 +112,9 @@ pub struct ReplaceProvider {
     config: Option<Value>,
 }
 
-type Errors = Map<String, Value>;
+type Errors = FieldErrors;
 
-fn reject(errors: &mut Errors, field: &str, reason: &str) {
-    errors.insert(field.to_owned(), Value::String(reason.to_owned()));
-}
-
-fn done<T>(errors: Errors, value: T) -> ApiResult<T> {
-    if errors.is_empty() {
-        Ok(value)
-    } else {
-        Err(ApiError::validation(Value::Object(errors)))
-    }
-}
+const DISPLAY_NAME: TextRule = TextRule::line(200);
 
 fn check_name(name: Option<String>, errors: &mut Errors) -> String {
     let name = name.unwrap_or_default().trim().to_ascii_lowercase();
@@ -156,8 +123,7 @@ fn check_name(name: Option<String>, errors: &mut Errors) -> String {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
         });
     if !ok {
-        reject(
-            errors,
+        errors.fail(
             "providerName",
             "must be 1 to 100 of a-z, 0-9, '-', '_', '.'",
         );
@@ -166,11 +132,9 @@ fn check_name(name: Option<String>, errors: &mut Errors) -> String {
 }
 
 fn check_display(name: Option<String>, errors: &mut Errors) -> String {
-    let name = name.unwrap_or_default().trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        reject(errors, "displayName", "must be 1 to 200 characters");
-    }
-    name
+    errors
+        .required_text("displayName", name, DISPLAY_NAME)
+        .unwrap_or_default()
 }
 
 fn check_key(
@@ -180,17 +144,17 @@ fn check_key(
 ) -> Option<String> {
     match credentials {
         None if required => {
-            reject(errors, "credentials", "is required");
+            errors.fail("credentials", "is required");
             None
         }
         None => None,
         Some(c) => match c.api_key.as_deref().map(providers::check_api_key) {
             None => {
-                reject(errors, "credentials.apiKey", "is required");
+                errors.fail("credentials.apiKey", "is required");
                 None
             }
             Some(Err(reason)) => {
-                reject(errors, "credentials.apiKey", reason);
+                errors.fail("credentials.apiKey", reason);
                 None
             }
             Some(Ok(key)) => Some(key),
@@ -206,26 +170,13 @@ fn check_config(
     elevenlabs_base: &str,
     errors: &mut Errors,
 ) -> Value {
-    let config = match config {
-        None | Some(Value::Null) => json!({}),
-        Some(Value::Object(map))
-            if serde_json::to_string(&map)
-                .unwrap_or_default()
-                .contains("\\u0000") =>
-        {
-            reject(errors, "config", "must not contain NUL characters");
-            return json!({});
-        }
-        Some(Value::Object(map)) => Value::Object(map),
-        Some(_) => {
-            reject(errors, "config", "must be a JSON object");
-            return json!({});
-        }
+    let Some(config) = errors.json("config", config, JsonShape::Object) else {
+        return json!({});
     };
-    if !errors.contains_key("providerName")
+    if !errors.has("providerName")
         && let Err(reason) = catalog::provider_endpoint(name, &config, elevenlabs_base)
     {
-        reject(errors, "config.baseUrl", reason);
+        errors.fail("config.baseUrl", reason);
     }
     config
 }
@@ -238,33 +189,24 @@ fn seal(state: &AppState, key: &str) -> (Vec<u8>, String) {
     (credentials.seal(&state.encryption), last4(key))
 }
 
-fn not_found(e: diesel::result::Error) -> ApiError {
-    match e {
-        diesel::result::Error::NotFound => ApiError::not_found("provider"),
-        other => other.into(),
-    }
-}
-
 /// Providers, grouped by type, newest first within a type.
 #[utoipa::path(get, path = "/api/providers", tag = "providers", params(PageQuery),
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
-    responses((status = 200, body = ProviderPage), (status = 401), (status = 422)))]
+    responses((status = 200, body = PageResponse<ProviderResponse>), (status = 401), (status = 422)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    page: Paging,
 ) -> ApiResult<HttpResponse> {
-    let page = query.into_inner().into_request()?;
-    let key = format!("list:{}:{}", page.page(), page.limit());
     cached_json(
         &state,
         Namespace::Provider,
         auth.organization_id,
-        &key,
+        &page.cache_key(),
         || async {
             let mut conn = state.db.read(auth.organization_id).await?;
-            let rows = pi::list(&mut conn, auth.organization_id, page).await?;
-            Ok(ProviderPage::from(rows.map(ProviderResponse::from)))
+            let rows = pi::list(&mut conn, auth.organization_id, *page).await?;
+            Ok(PageResponse::of(rows, ProviderResponse::from))
         },
     )
     .await
@@ -282,14 +224,14 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let body = body.into_inner();
-    let mut errors = Errors::new();
+    let mut errors = Errors::default();
     let provider_type = body
         .provider_type
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
     if !TYPES.contains(&provider_type.as_str()) {
-        reject(&mut errors, "providerType", "must be one of tts, stt, llm");
+        errors.fail("providerType", "must be one of tts, stt, llm");
     }
     let provider_name = check_name(body.provider_name, &mut errors);
     let display_name = check_display(body.display_name, &mut errors);
@@ -301,18 +243,15 @@ pub async fn create(
         &mut errors,
     );
     let (encrypted_credentials, api_key_last4) = seal(&state, &key);
-    let new = done(
-        errors,
-        NewProviderIntegration {
-            organization_id: auth.organization_id,
-            provider_type,
-            provider_name,
-            display_name,
-            encrypted_credentials,
-            api_key_last4,
-            config,
-        },
-    )?;
+    let new = errors.done(NewProviderIntegration {
+        organization_id: auth.organization_id,
+        provider_type,
+        provider_name,
+        display_name,
+        encrypted_credentials,
+        api_key_last4,
+        config,
+    })?;
     let mut conn = state.db.get().await?;
     let row = conn
         .transaction::<_, ApiError, _>(async |c| {
@@ -355,7 +294,7 @@ pub async fn get(
             let mut conn = state.db.read(auth.organization_id).await?;
             let row = pi::find(&mut conn, auth.organization_id, id)
                 .await
-                .map_err(not_found)?;
+                .or_not_found("provider")?;
             Ok(ProviderResponse::from(row))
         },
     )
@@ -382,13 +321,12 @@ pub async fn replace(
     let mut conn = state.db.get().await?;
     let row = conn
         .transaction::<_, ApiError, _>(async |c| {
-            let current = pi::find(c, org, id).await.map_err(not_found)?;
-            let mut errors = Errors::new();
+            let current = pi::find(c, org, id).await.or_not_found("provider")?;
+            let mut errors = Errors::default();
             if let Some(t) = &body.provider_type
                 && t.trim().to_ascii_lowercase() != current.provider_type
             {
-                reject(
-                    &mut errors,
+                errors.fail(
                     "providerType",
                     "cannot change; create a new provider instead",
                 );
@@ -412,19 +350,16 @@ pub async fn replace(
             let retest =
                 key.is_some() || provider_name != current.provider_name || config != current.config;
             let sealed = key.as_deref().map(|k| seal(&state, k));
-            let changes = done(
-                errors,
-                ProviderIntegrationUpdate {
-                    provider_name: Some(provider_name),
-                    display_name: Some(display_name),
-                    api_key_last4: sealed.as_ref().map(|s| s.1.clone()),
-                    encrypted_credentials: sealed.map(|s| s.0),
-                    config: Some(config),
-                    status: retest.then(|| status::UNTESTED.to_owned()),
-                    last_error: retest.then_some(None),
-                    last_tested_at: retest.then_some(None),
-                },
-            )?;
+            let changes = errors.done(ProviderIntegrationUpdate {
+                provider_name: Some(provider_name),
+                display_name: Some(display_name),
+                api_key_last4: sealed.as_ref().map(|s| s.1.clone()),
+                encrypted_credentials: sealed.map(|s| s.0),
+                config: Some(config),
+                status: retest.then(|| status::UNTESTED.to_owned()),
+                last_error: retest.then_some(None),
+                last_tested_at: retest.then_some(None),
+            })?;
             let row = pi::update(c, org, id, &changes).await?;
             let event = AuditEvent {
                 action: "provider.updated",
@@ -492,11 +427,11 @@ pub async fn set_primary(
     let mut conn = state.db.get().await?;
     let row = conn
         .transaction::<_, ApiError, _>(async |c| {
-            let previous = pi::find(c, org, id).await.map_err(not_found)?;
+            let previous = pi::find(c, org, id).await.or_not_found("provider")?;
             let old = pi::find_primary(c, org, &previous.provider_type)
                 .await?
                 .map(|p| p.id);
-            let row = pi::set_primary(c, org, id).await.map_err(not_found)?;
+            let row = pi::set_primary(c, org, id).await.or_not_found("provider")?;
             let event = AuditEvent {
                 action: "provider.primary_set",
                 entity_type: "provider",
@@ -527,7 +462,9 @@ pub async fn test(
     // No connection is held while the provider answers.
     let row = {
         let mut conn = state.db.get().await?;
-        pi::find(&mut conn, org, id).await.map_err(not_found)?
+        pi::find(&mut conn, org, id)
+            .await
+            .or_not_found("provider")?
     };
     let credentials = state
         .encryption
@@ -552,7 +489,7 @@ pub async fn test(
         let error = (!result.success).then_some(result.message.as_str());
         pi::record_test(c, org, id, &result.status, error, Utc::now())
             .await
-            .map_err(not_found)?;
+            .or_not_found("provider")?;
         let event = AuditEvent {
             action: "provider.tested",
             entity_type: "provider",
@@ -588,7 +525,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     paths(list, create, get, replace, delete, set_primary, test),
     components(schemas(
         ProviderResponse,
-        ProviderPage,
+        PageResponse<ProviderResponse>,
         ProviderCredentials,
         CreateProvider,
         ReplaceProvider

@@ -19,10 +19,11 @@ use uuid::Uuid;
 
 use super::auth::dto::UserResponse;
 use crate::audit::{self, AuditEvent};
-use crate::auth::input::{Email, FieldErrors};
+use crate::auth::input::Email;
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::input::FieldErrors;
+use crate::input::{PageQuery, PageResponse, Paging};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -40,20 +41,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_users, invite_user, update_user, delete_user),
-    components(schemas(UserPage, InviteRequest, InvitationResponse, UpdateUserRequest))
+    components(schemas(PageResponse<UserResponse>, InviteRequest, InvitationResponse, UpdateUserRequest))
 )]
 pub struct Doc;
-
-/// `{data, total, page, pageSize, totalPages}` of users.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserPage {
-    data: Vec<UserResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
 
 /// The organization's users, newest first.
 #[utoipa::path(
@@ -61,22 +51,21 @@ pub struct UserPage {
     tag = "team",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = UserPage), (status = 401), (status = 422, description = "bad page or limit"))
+    responses((status = 200, body = PageResponse<UserResponse>), (status = 401), (status = 422, description = "bad page or limit"))
 )]
 #[get("/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
-    let page = query.into_inner().into_request()?;
     let users = users::list(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
         page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(users.map(UserResponse::from)))
+    Ok(HttpResponse::Ok().json(PageResponse::of(users, UserResponse::from)))
 }
 
 /// Roles an invitation or a role change may give.
@@ -269,10 +258,7 @@ async fn lock_target(
     organizations::find_for_update(c, auth.organization_id).await?;
     let target = users::find(c, auth.organization_id, id)
         .await
-        .map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::not_found("user"),
-            other => other.into(),
-        })?;
+        .or_not_found("user")?;
     if target.role == Role::Owner.as_str() {
         auth.require_owner()?;
     }

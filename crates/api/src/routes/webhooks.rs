@@ -7,17 +7,17 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use storage::crypto::generate_token;
 use storage::models::webhook_deliveries::{self, NewWebhookDelivery, WebhookDelivery};
 use storage::models::webhooks::{self, NewWebhook, Webhook};
-use storage::pagination::Page;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::input::text::is_clean;
+use crate::input::{FieldErrors, PageQuery, PageResponse, Paging};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
@@ -73,28 +73,6 @@ pub struct CreatedWebhook {
     secret: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookPage {
-    data: Vec<WebhookResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
-impl From<Page<WebhookResponse>> for WebhookPage {
-    fn from(p: Page<WebhookResponse>) -> Self {
-        Self {
-            data: p.data,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-            total_pages: p.total_pages,
-        }
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateWebhook {
     /// An absolute http(s) URL.
@@ -110,6 +88,11 @@ fn parse_url(url: Option<String>) -> Result<String, &'static str> {
     let text = url.ok_or("is required")?.trim().to_owned();
     if text.len() > MAX_URL {
         return Err("must be at most 2048 characters");
+    }
+    // The URL parser would quietly drop or escape a control character; the
+    // caller meant something else, so it is refused.
+    if !is_clean(&text) {
+        return Err("must not contain NUL or other control characters");
     }
     let parsed = Url::parse(&text).map_err(|_| "must be an absolute http(s) URL")?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -138,16 +121,12 @@ fn parse_events(events: Option<Vec<String>>) -> Result<Vec<String>, String> {
 
 impl CreateWebhook {
     fn parse(self) -> ApiResult<(String, Vec<String>)> {
-        let mut errors = Map::new();
-        let url = parse_url(self.url)
-            .map_err(|e| errors.insert("url".into(), e.into()))
-            .ok();
-        let events = parse_events(self.events)
-            .map_err(|e| errors.insert("events".into(), e.into()))
-            .ok();
+        let mut errors = FieldErrors::default();
+        let url = errors.check("url", parse_url(self.url));
+        let events = errors.check("events", parse_events(self.events));
         match (url, events) {
             (Some(url), Some(events)) => Ok((url, events)),
-            _ => Err(ApiError::validation(Value::Object(errors))),
+            _ => Err(errors.into_error()),
         }
     }
 }
@@ -155,17 +134,16 @@ impl CreateWebhook {
 /// The organization's endpoints, newest first.
 #[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", params(PageQuery),
     description = "Owner or admin only; members get 403. The signing secret is never listed.",
-    responses((status = 200, body = WebhookPage), (status = 401), (status = 403), (status = 422)))]
+    responses((status = 200, body = PageResponse<WebhookResponse>), (status = 401), (status = 403), (status = 422)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = query.into_inner().into_request()?;
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = webhooks::list(&mut conn, auth.organization_id, page).await?;
-    Ok(HttpResponse::Ok().json(WebhookPage::from(rows.map(WebhookResponse::from))))
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, WebhookResponse::from)))
 }
 
 /// Adds an endpoint and answers its signing secret, shown only here.
@@ -256,10 +234,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     components(schemas(
         WebhookResponse,
         CreatedWebhook,
-        WebhookPage,
+        PageResponse<WebhookResponse>,
         CreateWebhook,
         DeliveryResponse,
-        DeliveryPage,
+        PageResponse<DeliveryResponse>,
         TestQueued
     ))
 )]
@@ -308,60 +286,30 @@ impl From<WebhookDelivery> for DeliveryResponse {
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct DeliveryPage {
-    data: Vec<DeliveryResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
-impl From<Page<DeliveryResponse>> for DeliveryPage {
-    fn from(p: Page<DeliveryResponse>) -> Self {
-        Self {
-            data: p.data,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-            total_pages: p.total_pages,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub struct TestQueued {
     delivery_id: Uuid,
-}
-
-fn webhook_not_found(e: diesel::result::Error) -> ApiError {
-    match e {
-        diesel::result::Error::NotFound => ApiError::not_found("webhook"),
-        other => other.into(),
-    }
 }
 
 /// Deliveries of one endpoint, newest first, with each one's last attempt.
 #[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = Uuid, Path), PageQuery),
     description = "Owner or admin only; members get 403. Unknown and other organizations' ids answer 404.",
-    responses((status = 200, body = DeliveryPage), (status = 401), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 401), (status = 403), (status = 404), (status = 422)))]
 pub async fn deliveries(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = query.into_inner().into_request()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     // Primary: the worker updates attempts while operators watch them.
     let mut conn = state.db.get().await?;
     webhooks::find(&mut conn, org, id)
         .await
-        .map_err(webhook_not_found)?;
+        .or_not_found("webhook")?;
     let rows = webhook_deliveries::list_for_webhook(&mut conn, org, id, page).await?;
-    Ok(HttpResponse::Ok().json(DeliveryPage::from(rows.map(DeliveryResponse::from))))
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, DeliveryResponse::from)))
 }
 
 /// Sends a `webhook.test` event to one endpoint (whatever it subscribes to).
@@ -380,7 +328,7 @@ pub async fn test(
     let mut conn = state.db.get().await?;
     let hook = webhooks::find(&mut conn, org, id)
         .await
-        .map_err(webhook_not_found)?;
+        .or_not_found("webhook")?;
     // The envelope every event carries (see jobs::publish_event).
     let payload = json!({
         "id": Uuid::now_v7(),

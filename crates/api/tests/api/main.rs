@@ -15,6 +15,7 @@ mod cache_levels;
 mod call_logs;
 mod cli;
 mod documents;
+mod edge;
 mod enqueue;
 mod health;
 mod helpers;
