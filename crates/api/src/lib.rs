@@ -1,6 +1,7 @@
 //! The EchoSenseiX HTTP API: actix-web routes over the shared storage crate.
 
 pub mod audit;
+pub mod audited;
 pub mod auth;
 pub mod cached;
 pub mod config;
