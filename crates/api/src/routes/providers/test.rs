@@ -1,0 +1,71 @@
+//! `POST /api/providers/{id}/test`: a live request to the provider.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde_json::json;
+use storage::models::integrations::Credentials;
+use storage::models::provider_integrations as pi;
+use uuid::Uuid;
+
+use super::STALE;
+use crate::audited::{Change, audited};
+use crate::auth::AuthUser;
+use crate::error::{ApiResult, OrNotFound};
+use crate::providers::{self, catalog};
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+
+/// Makes an authenticated request to the provider with the stored key and
+/// records the outcome (status active or error, lastTestedAt).
+#[utoipa::path(post, path = "/api/providers/{id}/test", tag = "providers", params(("id" = Uuid, Path)),
+    description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
+    responses((status = 200, body = providers::ConnectionTestResult), (status = 401), (status = 403), (status = 404)))]
+pub async fn test(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let (org, id) = (auth.organization_id, id.into_inner());
+    // No connection is held while the provider answers.
+    let row = {
+        let mut conn = state.db.get().await?;
+        pi::find(&mut conn, org, id)
+            .await
+            .or_not_found("provider")?
+    };
+    let credentials = state
+        .encryption
+        .decrypt(&row.encrypted_credentials)
+        .ok()
+        .and_then(|plain| serde_json::from_slice::<Credentials>(&plain).ok());
+    let endpoint = catalog::provider_endpoint(
+        &row.provider_name,
+        &row.config,
+        &state.config.elevenlabs_base_url,
+    );
+    let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
+    let result = providers::test_connection(
+        credentials.as_ref().map(|c| c.api_key.as_str()),
+        endpoint,
+        timeout,
+        state.config.provider_allow_private,
+    )
+    .await?;
+    let (status, latency_ms) = (result.status.clone(), result.latency_ms);
+    let error = (!result.success).then(|| result.message.clone());
+    audited(&state, &auth, &meta, STALE, move |c| {
+        Box::pin(async move {
+            pi::record_test(c, org, id, &status, error.as_deref(), Utc::now())
+                .await
+                .or_not_found("provider")?;
+            let audit = json!({ "status": status, "latencyMs": latency_ms });
+            Ok(Change::new((), "provider.tested", Some(id), audit))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
