@@ -2,16 +2,14 @@
 //! removals. Owners and admins manage; only an owner touches owners; the
 //! last owner can be neither demoted nor removed.
 
+mod invite;
+
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
+use actix_web::{HttpResponse, delete, get, patch, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use storage::crypto::{generate_token, token_digest};
 use storage::models::api_keys;
-use storage::models::email_outbox::{self, NewOutboxEmail};
-use storage::models::invitations::{self, Invitation, NewInvitation};
 use storage::models::organizations;
 use storage::models::sessions;
 use storage::models::users::{self, User, UserUpdate};
@@ -19,17 +17,13 @@ use uuid::Uuid;
 
 use super::auth::dto::UserResponse;
 use crate::audit::{self, AuditEvent};
-use crate::auth::input::Email;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult, OrNotFound};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
-
-/// Prefix of invitation tokens.
-const INVITE_TOKEN_PREFIX: &str = "esi";
-const INVITE_TTL: chrono::Duration = chrono::Duration::days(7);
+use invite::{InvitationResponse, InviteRequest, invite_user};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_users)
@@ -40,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_users, invite_user, update_user, delete_user),
+    paths(list_users, invite::invite_user, update_user, delete_user),
     components(schemas(PageResponse<UserResponse>, InviteRequest, InvitationResponse, UpdateUserRequest))
 )]
 pub struct Doc;
@@ -76,161 +70,6 @@ fn parse_role(raw: &str, allow_owner: bool) -> Result<Role, &'static str> {
         None if allow_owner => Err("must be owner, admin or member"),
         None => Err("must be admin or member"),
     }
-}
-
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", default)]
-pub struct InviteRequest {
-    email: String,
-    /// admin or member.
-    role: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InvitationResponse {
-    id: Uuid,
-    email: String,
-    role: String,
-    invited_by: Option<Uuid>,
-    expires_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<Invitation> for InvitationResponse {
-    fn from(i: Invitation) -> Self {
-        Self {
-            id: i.id,
-            email: i.email,
-            role: i.role,
-            invited_by: i.invited_by,
-            expires_at: i.expires_at,
-            created_at: i.created_at,
-        }
-    }
-}
-
-/// Invites an address to the organization and queues the invitation mail.
-/// Users plus pending invitations may not exceed the plan's `max_users`.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    request_body = InviteRequest,
-    responses(
-        (status = 201, body = InvitationResponse),
-        (status = 403, description = "not owner/admin, or plan_limit_reached"),
-        (status = 409, description = "already_member or already_invited"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
-#[post("/users/invite")]
-pub async fn invite_user(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
-    body: web::Json<InviteRequest>,
-) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
-    let mut errors = FieldErrors::default();
-    let email = errors.check("email", Email::parse(&body.email));
-    let role = errors.check("role", parse_role(&body.role, false));
-    let (Some(email), Some(role)) = (email, role) else {
-        return Err(errors.into_error());
-    };
-
-    let token = generate_token(INVITE_TOKEN_PREFIX);
-    let accept_url = format!(
-        "{}/accept-invite?token={token}",
-        state.config.public_app_url.trim_end_matches('/')
-    );
-    let org_id = auth.organization_id;
-    let key = state.encryption.clone();
-    let mut conn = state.db.get().await?;
-    let (invitation, mail) = conn
-        .transaction::<_, ApiError, _>(async move |c| {
-            // The lock makes "count seats, then insert" atomic per organization.
-            let org = organizations::find_for_update(c, org_id).await?;
-            // A user of another organization is not revealed here; the
-            // acceptance answers email_taken to the invitee instead.
-            if users::find_by_email(c, email.as_str())
-                .await?
-                .is_some_and(|u| u.organization_id == org_id)
-            {
-                return Err(ApiError::conflict(
-                    "already_member",
-                    "this address already belongs to a member",
-                ));
-            }
-            let now = Utc::now();
-            if let Some(existing) =
-                invitations::find_unaccepted_by_email(c, org_id, email.as_str()).await?
-            {
-                if existing.expires_at > now {
-                    return Err(ApiError::conflict(
-                        "already_invited",
-                        "this address already has a pending invitation",
-                    ));
-                }
-                invitations::delete(c, org_id, existing.id).await?;
-            }
-            let seats =
-                users::count(c, org_id).await? + invitations::count_pending(c, org_id, now).await?;
-            if seats >= i64::from(org.max_users) {
-                return Err(ApiError::forbidden(
-                    "plan_limit_reached",
-                    "the plan's user limit is reached",
-                )
-                .with_details(json!({ "limit": "max_users", "max": org.max_users })));
-            }
-            let invitation = invitations::insert(
-                c,
-                &NewInvitation {
-                    organization_id: org_id,
-                    email: email.into_string(),
-                    role: role.as_str().into(),
-                    token_hash: token_digest(&token),
-                    invited_by: auth.user_id,
-                    expires_at: now + INVITE_TTL,
-                },
-            )
-            .await?;
-            let mail = email_outbox::insert(
-                c,
-                &NewOutboxEmail {
-                    organization_id: Some(org_id),
-                    to_address: invitation.email.clone(),
-                    template: email_outbox::template::INVITATION.into(),
-                    // The link carries the bearer token: sealed, never in the clear at rest.
-                    data: storage::sealed_link::seal(
-                        json!({
-                            "organizationName": org.name,
-                            "role": invitation.role,
-                            "expiresAt": invitation.expires_at,
-                        }),
-                        &key,
-                        &accept_url,
-                    ),
-                },
-            )
-            .await?;
-            audit::record(
-                c,
-                &auth,
-                &meta,
-                AuditEvent {
-                    action: "invitation.created",
-                    entity_type: "invitation",
-                    entity_id: Some(invitation.id),
-                    changes: json!({ "email": invitation.email, "role": invitation.role }),
-                },
-            )
-            .await?;
-            Ok((invitation, mail.id))
-        })
-        .await?;
-    state.jobs.enqueue_email(mail).await;
-    Ok(HttpResponse::Created().json(InvitationResponse::from(invitation)))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
