@@ -2,159 +2,30 @@
 //! with AES-256-GCM, never returned), list them, and test the connection.
 //! Members read; saving and testing need the owner or admin role.
 
+mod dto;
+
 use crate::cached::{cached_json, invalidate};
 use std::time::Duration;
 use storage::cache::Namespace;
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::AsyncConnection;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use storage::crypto::last4;
-use storage::models::integrations::{self, Credentials, Integration, NewIntegration};
-use uuid::Uuid;
+use storage::models::integrations::{self, Credentials, NewIntegration};
 
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{FieldErrors, JsonShape, TextRule};
+use crate::input::FieldErrors;
 use crate::providers::{self, catalog};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
-
-/// Platforms the `integrations` table accepts.
-const PROVIDERS: &[&str] = &["elevenlabs", "vapi", "retell"];
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct IntegrationResponse {
-    id: Uuid,
-    provider: String,
-    category: String,
-    /// The only part of the API key ever shown again.
-    api_key_last4: String,
-    /// Whether a webhook signing secret is stored (it is never shown).
-    has_webhook_secret: bool,
-    #[schema(value_type = Object)]
-    config: Value,
-    /// untested, active (last test passed) or error.
-    status: String,
-    last_tested_at: Option<DateTime<Utc>>,
-    last_error: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl IntegrationResponse {
-    fn new(row: Integration, state: &AppState) -> Self {
-        let has_webhook_secret = row
-            .credentials(&state.encryption)
-            .map(|c| c.webhook_secret.is_some())
-            .unwrap_or(false);
-        Self {
-            id: row.id,
-            provider: row.provider,
-            category: row.category,
-            api_key_last4: row.api_key_last4,
-            has_webhook_secret,
-            config: row.config,
-            status: row.status,
-            last_tested_at: row.last_tested_at,
-            last_error: row.last_error,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IntegrationList {
-    data: Vec<IntegrationResponse>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CredentialsInput {
-    #[schema(value_type = String, min_length = 8)]
-    api_key: Option<String>,
-    /// Secret of inbound webhook signatures; kept when omitted on an update.
-    webhook_secret: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SaveIntegration {
-    /// elevenlabs, vapi or retell.
-    #[schema(value_type = String)]
-    provider: Option<String>,
-    #[schema(value_type = CredentialsInput)]
-    credentials: Option<CredentialsInput>,
-    /// A JSON object; kept when omitted on an update. vapi and retell accept
-    /// `baseUrl`.
-    #[schema(value_type = Option<Object>)]
-    config: Option<Value>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct TestIntegration {
-    #[schema(value_type = String)]
-    provider: Option<String>,
-}
-
-struct Parsed {
-    provider: String,
-    api_key: String,
-    webhook_secret: Option<String>,
-    config: Option<Value>,
-}
-
-/// The secret ElevenLabs signs inbound webhooks with.
-const WEBHOOK_SECRET: TextRule = TextRule::line(1024);
-
-fn parse_provider(provider: Option<String>, errors: &mut FieldErrors) -> String {
-    let provider = provider.unwrap_or_default().trim().to_ascii_lowercase();
-    if !PROVIDERS.contains(&provider.as_str()) {
-        errors.fail("provider", "must be one of elevenlabs, vapi, retell");
-    }
-    provider
-}
-
-impl SaveIntegration {
-    fn parse(self, elevenlabs_base: &str) -> ApiResult<Parsed> {
-        let mut errors = FieldErrors::default();
-        let provider = parse_provider(self.provider, &mut errors);
-        let (mut api_key, mut webhook_secret) = (String::new(), None);
-        match self.credentials {
-            None => errors.fail("credentials", "is required"),
-            Some(c) => {
-                match c.api_key.as_deref().map(providers::check_api_key) {
-                    None => errors.fail("credentials.apiKey", "is required"),
-                    Some(Err(reason)) => errors.fail("credentials.apiKey", reason),
-                    Some(Ok(key)) => api_key = key,
-                }
-                webhook_secret = errors.text(
-                    "credentials.webhookSecret",
-                    c.webhook_secret,
-                    WEBHOOK_SECRET,
-                );
-            }
-        }
-        let config = errors.json("config", self.config, JsonShape::Object);
-        if errors.is_empty() {
-            let check = config.clone().unwrap_or_else(|| json!({}));
-            if let Err(reason) = catalog::integration_endpoint(&provider, &check, elevenlabs_base) {
-                errors.fail("config.baseUrl", reason);
-            }
-        }
-        errors.done(Parsed {
-            provider,
-            api_key,
-            webhook_secret,
-            config,
-        })
-    }
-}
+use dto::{
+    CredentialsInput, IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration,
+    parse_provider,
+};
 
 /// The organization's integrations, by provider.
 #[utoipa::path(get, path = "/api/integrations", tag = "integrations",
