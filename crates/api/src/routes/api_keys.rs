@@ -3,14 +3,13 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use storage::crypto::{generate_token, token_digest};
 use storage::models::api_keys::{self, ApiKey, NewApiKey};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEvent};
+use crate::audited::{Change, audited};
 use crate::auth::input::DisplayName;
 use crate::auth::principal::API_KEY_PREFIX;
 use crate::auth::scope;
@@ -171,38 +170,27 @@ pub async fn create_api_key(
     let key = generate_token(API_KEY_PREFIX);
     let prefix: String = key.chars().take(DISPLAY_PREFIX_LEN).collect();
     let key_hash = token_digest(&key);
-    let mut conn = state.db.get().await?;
-    let created = conn
-        .transaction::<_, ApiError, _>(async move |c| {
-                let created = api_keys::insert(
-                    c,
-                    &NewApiKey {
-                        organization_id: auth.organization_id,
-                        created_by: Some(creator),
-                        name: name.into_string(),
-                        prefix,
-                        key_hash,
-                        role: role.as_str().into(),
-                        scopes,
-                        expires_at: body.expires_at,
-                    },
-                )
-                .await?;
-                audit::record(
-                    c,
-                    &auth,
-                    &meta,
-                    AuditEvent {
-                        action: "api_key.created",
-                        entity_type: "api_key",
-                        entity_id: Some(created.id),
-                        changes: json!({ "name": created.name, "role": created.role, "scopes": created.scopes, "prefix": created.prefix }),
-                    },
-                )
-                .await?;
-                Ok(created)
+    let new = NewApiKey {
+        organization_id: auth.organization_id,
+        created_by: Some(creator),
+        name: name.into_string(),
+        prefix,
+        key_hash,
+        role: role.as_str().into(),
+        scopes,
+        expires_at: body.expires_at,
+    };
+    let created = audited(&state, &auth, &meta, &[], |c| {
+        Box::pin(async move {
+            let created = api_keys::insert(c, &new).await?;
+            let changes = json!({
+                "name": created.name, "role": created.role, "scopes": created.scopes, "prefix": created.prefix,
+            });
+            let id = created.id;
+            Ok(Change::new(created, "api_key.created", Some(id), changes))
         })
-        .await?;
+    })
+    .await?;
     Ok(HttpResponse::Created().json(CreatedApiKeyResponse {
         key,
         api_key: created.into(),
@@ -227,27 +215,21 @@ pub async fn revoke_api_key(
     auth.require_admin()?;
     let id = path.into_inner();
     let org = auth.organization_id;
-    let mut conn = state.db.get().await?;
-    let digest = conn
-        .transaction::<_, ApiError, _>(async move |c| {
-            let revoked = api_keys::revoke(c, auth.organization_id, id)
+    let digest = audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
+            let revoked = api_keys::revoke(c, org, id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("api key"))?;
-            audit::record(
-                c,
-                &auth,
-                &meta,
-                AuditEvent {
-                    action: "api_key.revoked",
-                    entity_type: "api_key",
-                    entity_id: Some(id),
-                    changes: json!({ "name": revoked.name, "prefix": revoked.prefix }),
-                },
-            )
-            .await?;
-            Ok(revoked.key_hash)
+            let changes = json!({ "name": revoked.name, "prefix": revoked.prefix });
+            Ok(Change::new(
+                revoked.key_hash,
+                "api_key.revoked",
+                Some(id),
+                changes,
+            ))
         })
-        .await?;
+    })
+    .await?;
     crate::auth::resolve::forget_tokens(&state, org, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }

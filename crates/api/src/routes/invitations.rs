@@ -3,13 +3,12 @@
 
 use actix_web::{HttpResponse, delete, get, web};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::Serialize;
 use serde_json::json;
 use storage::models::invitations::{self, Invitation};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEvent};
+use crate::audited::{Change, audited};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{PageQuery, PageResponse, Paging};
@@ -101,24 +100,15 @@ pub async fn revoke_invitation(
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = path.into_inner();
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async move |c| {
-        let revoked = invitations::revoke(c, auth.organization_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("invitation"))?;
-        audit::record(
-            c,
-            &auth,
-            &meta,
-            AuditEvent {
-                action: "invitation.revoked",
-                entity_type: "invitation",
-                entity_id: Some(id),
-                changes: json!({ "email": revoked.email, "role": revoked.role }),
-            },
-        )
-        .await?;
-        Ok(())
+    let org = auth.organization_id;
+    audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
+            let revoked = invitations::revoke(c, org, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("invitation"))?;
+            let changes = json!({ "email": revoked.email, "role": revoked.role });
+            Ok(Change::new((), "invitation.revoked", Some(id), changes))
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
