@@ -24,6 +24,8 @@ pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
 pub const NOT_FOUND: &str = "not_found";
 pub const METRICS_DISABLED: &str = "metrics_disabled";
 pub const ADMIN_DISABLED: &str = "admin_disabled";
+// 405
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 // 409
 pub const ALREADY_EXISTS: &str = "already_exists";
 pub const EMAIL_TAKEN: &str = "email_taken";
@@ -65,6 +67,7 @@ pub const ALL: &[&str] = &[
     NOT_FOUND,
     METRICS_DISABLED,
     ADMIN_DISABLED,
+    METHOD_NOT_ALLOWED,
     ALREADY_EXISTS,
     EMAIL_TAKEN,
     ALREADY_MEMBER,

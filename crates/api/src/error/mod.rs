@@ -28,6 +28,23 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The body of every error answer, as the OpenAPI document shows it.
+#[derive(utoipa::ToSchema)]
+pub struct ApiErrorBody {
+    #[schema(inline)]
+    pub error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable; the catalogue is in docs/API.md.
+    pub code: String,
+    pub message: String,
+    /// `fields` for 422 (field name to reason), other facts for other codes.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

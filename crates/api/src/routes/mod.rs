@@ -8,6 +8,7 @@ pub mod audit_logs;
 pub mod auth;
 pub mod call_logs;
 pub mod documents;
+pub mod fallback;
 pub mod health;
 pub mod inbound_webhooks;
 pub mod integrations;

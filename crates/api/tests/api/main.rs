@@ -26,6 +26,7 @@ mod invitations;
 mod key_rotation;
 mod knowledge_base;
 mod logs;
+mod openapi;
 mod platform;
 mod provider_host;
 mod providers;

@@ -12,6 +12,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::routes;
 
+pub mod contract;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "EchoSenseiX API", description = "Multi-tenant backend for AI voice agents."),
@@ -68,6 +70,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         });
         let mut doc = RootDoc::openapi();
         doc.merge(api);
+        utoipa::Modify::modify(&contract::Contract, &mut doc);
         doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
             "bearer",
             Vec::<String>::new(),
