@@ -29,6 +29,28 @@ pub fn allowed_methods(path: &str) -> Option<Vec<String>> {
     Some(methods)
 }
 
+/// The methods of a document path without parameters equal to `path`.
+pub fn literal_methods(path: &str) -> Option<Vec<String>> {
+    let doc = crate::openapi::document();
+    let item = doc.paths.paths.get(path.trim_end_matches('/'))?;
+    Some(methods_of(item))
+}
+
+fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<String> {
+    let value = serde_json::to_value(item).unwrap_or_default();
+    value
+        .as_object()
+        .map(|o| {
+            o.keys()
+                .filter(|k| {
+                    k.parse::<actix_web::http::Method>().is_ok() && k.as_str() != "parameters"
+                })
+                .map(|k| k.to_uppercase())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `/api/agents/{id}` matches `/api/agents/123`: a `{name}` stands for one
 /// non-empty segment.
 fn matches(template: &str, path: &str) -> bool {
@@ -43,14 +65,18 @@ fn matches(template: &str, path: &str) -> bool {
     }
 }
 
-fn method_not_allowed_response(methods: &[String]) -> HttpResponse {
-    let mut response = ApiError::new(
+/// 405 naming the methods the path takes.
+pub fn method_not_allowed(methods: &[String]) -> ApiError {
+    ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         code::METHOD_NOT_ALLOWED,
         "this path does not take that method",
     )
     .with_details(serde_json::json!({ "allow": methods }))
-    .error_response();
+}
+
+fn method_not_allowed_response(methods: &[String]) -> HttpResponse {
+    let mut response = method_not_allowed(methods).error_response();
     if let Ok(allow) = HeaderValue::from_str(&methods.join(", ")) {
         response.headers_mut().insert(ALLOW, allow);
     }

@@ -33,6 +33,7 @@ mod providers;
 mod quotas;
 mod replicas;
 mod revocation;
+mod schemathesis;
 mod scopes;
 mod sealed_mail;
 mod security_defaults;

@@ -108,6 +108,8 @@ async fn a_method_a_path_lacks_is_405_not_404() {
         (Method::DELETE, "/api/call-logs"),
         (Method::POST, "/health"),
         (Method::PATCH, "/api/webhooks"),
+        // A fixed path beside a `{id}` one: "invite" is no id, and no 404.
+        (Method::PATCH, "/api/users/invite"),
     ] {
         let (status, body) = fetch(app.authed(method.clone(), path, &owner)).await;
         assert_eq!(status, 405, "{method} {path}: {body}");
