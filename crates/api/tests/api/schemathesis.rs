@@ -1,6 +1,7 @@
 //! Schemathesis (PyPI) against the running server with a registered user's
-//! token: generated requests for every operation, every check; the server's
-//! answers must match the document. Installed with pip when missing.
+//! token: generated requests for every operation, every check but
+//! `positive_data_acceptance` (see below); the server's answers must match
+//! the document. Installed with pip when missing.
 
 use crate::helpers::spawn_app;
 
@@ -21,7 +22,6 @@ fn st() -> &'static str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "request-body schemas do not yet state every bound the parsers enforce (ST202)"]
 async fn schemathesis_finds_no_mismatch() {
     let app = spawn_app().await;
     let owner = app.register().await;
@@ -35,6 +35,12 @@ async fn schemathesis_finds_no_mismatch() {
             // Operator routes answer only with their own tokens (ADMIN_TOKEN,
             // METRICS_TOKEN), which the test server does not configure.
             .args(["--exclude-path-regex", "^/(api/admin|metrics)"])
+            // Every check but one: `positive_data_acceptance` (ST202) wants every
+            // schema-valid body accepted, and the request schemas do not yet state
+            // every bound the parsers enforce (blank-after-trim names, e-mail
+            // syntax, known scopes), while a well-formed unknown reset token is a
+            // 400 `invalid_token` by design. docs/API.md lists this gap.
+            .args(["--exclude-checks", "positive_data_acceptance"])
             .output()
             .expect("schemathesis runs")
     })
