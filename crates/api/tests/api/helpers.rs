@@ -403,3 +403,15 @@ pub async fn fetch(request: reqwest::RequestBuilder) -> (u16, serde_json::Value)
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// `.sent().await` in place of `.send().await.unwrap()`: one place that
+/// says which request failed to go out.
+pub trait RequestExt {
+    fn sent(self) -> impl std::future::Future<Output = reqwest::Response> + Send;
+}
+
+impl RequestExt for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send().await.expect("request sent")
+    }
+}
