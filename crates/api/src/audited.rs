@@ -6,7 +6,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures::future::LocalBoxFuture;
 use serde_json::Value;
 use storage::cache::Namespace;
 use uuid::Uuid;
@@ -108,4 +111,31 @@ pub async fn audited<T: Send + 'static>(
             .await;
     }
     Ok(value)
+}
+
+/// The arguments of an owner's or admin's write, taken at once: the state,
+/// the caller (403 below admin, before the body is read) and the request
+/// facts the audit row records.
+pub struct AdminWrite {
+    pub state: web::Data<AppState>,
+    pub auth: AuthUser,
+    pub meta: RequestMeta,
+}
+
+impl FromRequest for AdminWrite {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, ApiResult<Self>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let auth = AuthUser::from_request(req, payload);
+        let meta = RequestMeta::from_request(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let auth = auth.await?;
+            auth.require_admin()?;
+            let state = state
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState not registered")))?;
+            Ok(Self { state, auth, meta })
+        })
+    }
 }

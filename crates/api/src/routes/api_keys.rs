@@ -9,7 +9,7 @@ use storage::crypto::{generate_token, token_digest};
 use storage::models::api_keys::{self, ApiKey, NewApiKey};
 use uuid::Uuid;
 
-use crate::audited::{Change, audited};
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::input::DisplayName;
 use crate::auth::principal::API_KEY_PREFIX;
 use crate::auth::scope;
@@ -17,7 +17,6 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
 /// Characters of a key kept for display: `esk_` and 8 more.
@@ -132,12 +131,9 @@ pub struct CreatedApiKeyResponse {
 )]
 #[post("/api-keys")]
 pub async fn create_api_key(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateApiKeyRequest>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let creator = auth.require_user()?;
     let mut body = body.into_inner();
     let mut errors = FieldErrors::default();
@@ -207,12 +203,9 @@ pub async fn create_api_key(
 )]
 #[delete("/api-keys/{id}")]
 pub async fn revoke_api_key(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let id = path.into_inner();
     let org = auth.organization_id;
     let digest = audited(&state, &auth, &meta, &[], move |c| {

@@ -8,11 +8,10 @@ use serde_json::json;
 use storage::models::invitations::{self, Invitation};
 use uuid::Uuid;
 
-use crate::audited::{Change, audited};
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -93,12 +92,9 @@ pub async fn list_invitations(
 )]
 #[delete("/invitations/{id}")]
 pub async fn revoke_invitation(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let id = path.into_inner();
     let org = auth.organization_id;
     audited(&state, &auth, &meta, &[], move |c| {

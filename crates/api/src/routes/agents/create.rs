@@ -7,11 +7,8 @@ use storage::models::{agents, organizations};
 use super::STALE;
 use super::dto::{AgentResponse, CreateAgent, agent_data};
 use super::update::duplicate_external_id;
-use crate::audited::{Change, audited};
-use crate::auth::AuthUser;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiError, ApiResult, code};
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 #[utoipa::path(
     post, path = "/api/agents", tag = "agents",
@@ -23,12 +20,9 @@ use crate::state::AppState;
 )]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn create(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateAgent>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let new = body.into_inner().parse(auth.organization_id)?;
     let agent = audited(&state, &auth, &meta, STALE, |c| {
         Box::pin(async move {

@@ -6,11 +6,8 @@ use storage::models::agents;
 use uuid::Uuid;
 
 use super::STALE;
-use crate::audited::{Change, audited};
-use crate::auth::AuthUser;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiError, ApiResult};
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 #[utoipa::path(
     delete, path = "/api/agents/{id}", tag = "agents",
@@ -21,12 +18,9 @@ use crate::state::AppState;
 )]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn delete(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

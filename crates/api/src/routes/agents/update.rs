@@ -7,11 +7,8 @@ use uuid::Uuid;
 
 use super::STALE;
 use super::dto::{AgentResponse, UpdateAgent, agent_data};
-use crate::audited::{Change, audited};
-use crate::auth::AuthUser;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiError, ApiResult, OrNotFound, code};
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 #[utoipa::path(
     patch, path = "/api/agents/{id}", tag = "agents",
@@ -23,13 +20,10 @@ use crate::state::AppState;
 )]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn update(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<UpdateAgent>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let changes = body.into_inner().parse()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let agent = audited(&state, &auth, &meta, STALE, move |c| {

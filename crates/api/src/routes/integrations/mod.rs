@@ -16,11 +16,11 @@ use storage::crypto::last4;
 use storage::models::integrations::{self, Credentials, NewIntegration};
 
 use crate::audit::{self, AuditEvent};
+use crate::audited::AdminWrite;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::FieldErrors;
 use crate::providers::{self, catalog};
-use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use dto::{
     CredentialsInput, IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration,
@@ -59,12 +59,9 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpR
     responses((status = 201, body = IntegrationResponse), (status = 200, body = IntegrationResponse),
         (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
 pub async fn save(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<SaveIntegration>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let parsed = body.into_inner().parse(&state.config.elevenlabs_base_url)?;
     let org = auth.organization_id;
     let key = state.encryption.clone();
@@ -131,12 +128,9 @@ pub async fn save(
     responses((status = 200, body = providers::ConnectionTestResult), (status = 400), (status = 401), (status = 403),
         (status = 404), (status = 415), (status = 422)))]
 pub async fn test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<TestIntegration>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let mut errors = FieldErrors::default();
     let provider = parse_provider(body.into_inner().provider, &mut errors);
     errors.finish()?;

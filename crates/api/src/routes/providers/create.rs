@@ -6,23 +6,17 @@ use storage::models::provider_integrations as pi;
 
 use super::STALE;
 use super::dto::{CreateProvider, ProviderResponse};
-use crate::audited::{Change, audited};
-use crate::auth::AuthUser;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::error::ApiResult;
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 /// Adds a provider (not primary; see set-primary).
 #[utoipa::path(post, path = "/api/providers", tag = "providers", request_body = CreateProvider,
     description = "Owner or admin only; members get 403.",
     responses((status = 201, body = ProviderResponse), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
 pub async fn create(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateProvider>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let new = body.into_inner().parse(&state, auth.organization_id)?;
     let row = audited(&state, &auth, &meta, STALE, |c| {
         Box::pin(async move {

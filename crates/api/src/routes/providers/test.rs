@@ -10,12 +10,9 @@ use storage::models::provider_integrations as pi;
 use uuid::Uuid;
 
 use super::STALE;
-use crate::audited::{Change, audited};
-use crate::auth::AuthUser;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiResult, OrNotFound};
 use crate::providers::{self, catalog};
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 /// Makes an authenticated request to the provider with the stored key and
 /// records the outcome (status active or error, lastTestedAt).
@@ -23,12 +20,9 @@ use crate::state::AppState;
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
     responses((status = 200, body = providers::ConnectionTestResult), (status = 401), (status = 403), (status = 404)))]
 pub async fn test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     // No connection is held while the provider answers.
     let row = {

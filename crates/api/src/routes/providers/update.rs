@@ -7,11 +7,8 @@ use uuid::Uuid;
 
 use super::STALE;
 use super::dto::{ProviderResponse, ReplaceProvider};
-use crate::audited::{Change, audited};
-use crate::auth::AuthUser;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiResult, OrNotFound};
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 /// Replaces a provider's name, display name and config, and its key when
 /// `credentials` is given. A change that affects the connection makes the
@@ -22,13 +19,10 @@ use crate::state::AppState;
     responses((status = 200, body = ProviderResponse), (status = 400), (status = 401), (status = 403),
         (status = 404), (status = 415), (status = 422)))]
 pub async fn replace(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<ReplaceProvider>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let (org, id, body) = (auth.organization_id, id.into_inner(), body.into_inner());
     // Checked against the row as it is under the transaction.
     let shared = state.clone();
@@ -56,12 +50,9 @@ pub async fn replace(
     description = "Owner or admin only; members get 403.",
     responses((status = 200, body = ProviderResponse), (status = 401), (status = 403), (status = 404), (status = 409)))]
 pub async fn set_primary(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let row = audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

@@ -13,12 +13,10 @@ use storage::models::users::{self};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
-use crate::auth::AuthUser;
+use crate::audited::AdminWrite;
 use crate::auth::input::Email;
 use crate::error::{ApiError, ApiResult};
 use crate::input::FieldErrors;
-use crate::request_meta::RequestMeta;
-use crate::state::AppState;
 
 use super::parse_role;
 
@@ -74,12 +72,9 @@ impl From<Invitation> for InvitationResponse {
 )]
 #[post("/users/invite")]
 pub async fn invite_user(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<InviteRequest>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
     let role = errors.check("role", parse_role(&body.role, false));

@@ -17,11 +17,11 @@ use uuid::Uuid;
 
 use super::auth::dto::UserResponse;
 use crate::audit::{self, AuditEvent};
+use crate::audited::AdminWrite;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult, OrNotFound};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use invite::{InvitationResponse, InviteRequest, invite_user};
 
@@ -127,13 +127,10 @@ async fn lock_target(
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
     body: web::Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let id = path.into_inner();
     let mut errors = FieldErrors::default();
     let Some(role) = errors.check("role", parse_role(&body.role, true)) else {
@@ -193,12 +190,9 @@ pub async fn update_user(
 )]
 #[delete("/users/{id}")]
 pub async fn delete_user(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let id = path.into_inner();
     if auth.user_id == Some(id) {
         return Err(ApiError::new(

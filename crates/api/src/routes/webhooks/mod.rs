@@ -11,11 +11,10 @@ use storage::crypto::generate_token;
 use storage::models::webhooks::{self, NewWebhook};
 use uuid::Uuid;
 
-use crate::audited::{Change, audited};
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use deliveries::{DeliveryResponse, TestQueued, deliveries, test};
 use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
@@ -40,12 +39,9 @@ pub async fn list(
     description = "Owner or admin only; members get 403.",
     responses((status = 201, body = CreatedWebhook), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
 pub async fn create(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateWebhook>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let (url, events) = body.into_inner().parse()?;
     let secret = generate_token("whsec");
     let new = NewWebhook {
@@ -75,12 +71,9 @@ pub async fn create(
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 401), (status = 403), (status = 404)))]
 pub async fn delete(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, &[], move |c| {
         Box::pin(async move {
