@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use storage::crypto::{generate_token, token_digest};
@@ -12,10 +11,9 @@ use storage::models::organizations;
 use storage::models::users::{self};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEvent};
-use crate::audited::AdminWrite;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::input::Email;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, code};
 use crate::input::FieldErrors;
 
 use super::parse_role;
@@ -87,11 +85,10 @@ pub async fn invite_user(
         "{}/accept-invite?token={token}",
         state.config.public_app_url.trim_end_matches('/')
     );
-    let org_id = auth.organization_id;
+    let (org_id, invited_by) = (auth.organization_id, auth.user_id);
     let key = state.encryption.clone();
-    let mut conn = state.db.get().await?;
-    let (invitation, mail) = conn
-        .transaction::<_, ApiError, _>(async move |c| {
+    let (invitation, mail) = audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
             // The lock makes "count seats, then insert" atomic per organization.
             let org = organizations::find_for_update(c, org_id).await?;
             // A user of another organization is not revealed here; the
@@ -101,7 +98,7 @@ pub async fn invite_user(
                 .is_some_and(|u| u.organization_id == org_id)
             {
                 return Err(ApiError::conflict(
-                    "already_member",
+                    code::ALREADY_MEMBER,
                     "this address already belongs to a member",
                 ));
             }
@@ -111,7 +108,7 @@ pub async fn invite_user(
             {
                 if existing.expires_at > now {
                     return Err(ApiError::conflict(
-                        "already_invited",
+                        code::ALREADY_INVITED,
                         "this address already has a pending invitation",
                     ));
                 }
@@ -121,7 +118,7 @@ pub async fn invite_user(
                 users::count(c, org_id).await? + invitations::count_pending(c, org_id, now).await?;
             if seats >= i64::from(org.max_users) {
                 return Err(ApiError::forbidden(
-                    "plan_limit_reached",
+                    code::PLAN_LIMIT_REACHED,
                     "the plan's user limit is reached",
                 )
                 .with_details(json!({ "limit": "max_users", "max": org.max_users })));
@@ -133,7 +130,7 @@ pub async fn invite_user(
                     email: email.into_string(),
                     role: role.as_str().into(),
                     token_hash: token_digest(&token),
-                    invited_by: auth.user_id,
+                    invited_by,
                     expires_at: now + INVITE_TTL,
                 },
             )
@@ -157,21 +154,17 @@ pub async fn invite_user(
                 },
             )
             .await?;
-            audit::record(
-                c,
-                &auth,
-                &meta,
-                AuditEvent {
-                    action: "invitation.created",
-                    entity_type: "invitation",
-                    entity_id: Some(invitation.id),
-                    changes: json!({ "email": invitation.email, "role": invitation.role }),
-                },
-            )
-            .await?;
-            Ok((invitation, mail.id))
+            let changes = json!({ "email": invitation.email, "role": invitation.role });
+            let id = invitation.id;
+            Ok(Change::new(
+                (invitation, mail.id),
+                "invitation.created",
+                Some(id),
+                changes,
+            ))
         })
-        .await?;
+    })
+    .await?;
     state.jobs.enqueue_email(mail).await;
     Ok(HttpResponse::Created().json(InvitationResponse::from(invitation)))
 }

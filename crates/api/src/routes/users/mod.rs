@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use super::auth::dto::UserResponse;
 use crate::audit::{self, AuditEvent};
-use crate::audited::AdminWrite;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::error::{ApiError, ApiResult, OrNotFound, code};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
@@ -81,7 +81,7 @@ pub struct UpdateUserRequest {
 
 fn last_owner() -> ApiError {
     ApiError::conflict(
-        "last_owner",
+        code::LAST_OWNER,
         "the organization must keep at least one owner",
     )
 }
@@ -197,36 +197,26 @@ pub async fn delete_user(
     if auth.user_id == Some(id) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "cannot_remove_self",
+            code::CANNOT_REMOVE_SELF,
             "you cannot remove yourself",
         ));
     }
     let org = auth.organization_id;
-    let mut conn = state.db.get().await?;
-    let revoked = conn
-        .transaction::<_, ApiError, _>(async move |c| {
-            let target = lock_target(c, &auth, id, |u| u.role == Role::Owner.as_str()).await?;
+    let caller = auth.clone();
+    let revoked = audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
+            let target = lock_target(c, &caller, id, |u| u.role == Role::Owner.as_str()).await?;
             // The delete cascades to the sessions; their digests are needed first
             // so that cached resolutions of them can be dropped.
             let mut revoked = sessions::revoke_all_for_user(c, id).await?;
             // A key works only while its creator is a member.
-            revoked.extend(api_keys::revoke_created_by(c, auth.organization_id, id).await?);
-            users::delete(c, auth.organization_id, id).await?;
-            audit::record(
-                c,
-                &auth,
-                &meta,
-                AuditEvent {
-                    action: "user.deleted",
-                    entity_type: "user",
-                    entity_id: Some(id),
-                    changes: json!({ "email": target.email, "role": target.role }),
-                },
-            )
-            .await?;
-            Ok(revoked)
+            revoked.extend(api_keys::revoke_created_by(c, org, id).await?);
+            users::delete(c, org, id).await?;
+            let changes = json!({ "email": target.email, "role": target.role });
+            Ok(Change::new(revoked, "user.deleted", Some(id), changes))
         })
-        .await?;
+    })
+    .await?;
     crate::auth::resolve::forget_tokens(&state, org, &revoked).await;
     Ok(HttpResponse::NoContent().finish())
 }
