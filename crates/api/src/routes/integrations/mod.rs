@@ -4,19 +4,17 @@
 
 mod dto;
 
-use crate::cached::{cached_json, invalidate};
+use crate::cached::cached_json;
 use std::time::Duration;
 use storage::cache::Namespace;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use diesel_async::AsyncConnection;
 use serde_json::json;
 use storage::crypto::last4;
 use storage::models::integrations::{self, Credentials, NewIntegration};
 
-use crate::audit::{self, AuditEvent};
-use crate::audited::AdminWrite;
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::FieldErrors;
@@ -65,9 +63,8 @@ pub async fn save(
     let parsed = body.into_inner().parse(&state.config.elevenlabs_base_url)?;
     let org = auth.organization_id;
     let key = state.encryption.clone();
-    let mut conn = state.db.get().await?;
-    let (row, created) = conn
-        .transaction::<_, ApiError, _>(async |c| {
+    let (row, created) = audited(&state, &auth, &meta, STALE, move |c| {
+        Box::pin(async move {
             let existing = integrations::find_by_provider(c, org, &parsed.provider).await?;
             // A save without a webhook secret or config keeps the stored ones,
             // so rotating the API key never breaks inbound signatures.
@@ -93,26 +90,22 @@ pub async fn save(
                 config: config.clone(),
             };
             let (row, created) = integrations::upsert(c, &new).await?;
-            let event = AuditEvent {
-                action: if created {
-                    "integration.created"
-                } else {
-                    "integration.updated"
-                },
-                entity_type: "integration",
-                entity_id: Some(row.id),
-                changes: json!({
-                    "provider": row.provider,
-                    "config": config,
-                    "credentialsChanged": true,
-                    "webhookSecretChanged": parsed.webhook_secret.is_some(),
-                }),
+            let action = if created {
+                "integration.created"
+            } else {
+                "integration.updated"
             };
-            audit::record(c, &auth, &meta, event).await?;
-            Ok((row, created))
+            let changes = json!({
+                "provider": row.provider,
+                "config": config,
+                "credentialsChanged": true,
+                "webhookSecretChanged": parsed.webhook_secret.is_some(),
+            });
+            let id = row.id;
+            Ok(Change::new((row, created), action, Some(id), changes))
         })
-        .await?;
-    invalidate(&state, auth.organization_id, &[Namespace::Integration]).await;
+    })
+    .await?;
     let body = IntegrationResponse::new(row, &state);
     Ok(if created {
         HttpResponse::Created().json(body)
@@ -156,23 +149,21 @@ pub async fn test(
         state.config.provider_allow_private,
     )
     .await?;
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async |c| {
-        let error = (!result.success).then_some(result.message.as_str());
-        integrations::record_test(c, org, row.id, &result.status, error, Utc::now()).await?;
-        let event = AuditEvent {
-            action: "integration.tested",
-            entity_type: "integration",
-            entity_id: Some(row.id),
-            changes: json!({ "provider": row.provider, "status": result.status, "latencyMs": result.latency_ms }),
-        };
-        audit::record(c, &auth, &meta, event).await?;
-        Ok(())
+    let error = (!result.success).then(|| result.message.clone());
+    let (status, latency_ms, id) = (result.status.clone(), result.latency_ms, row.id);
+    let changes = json!({ "provider": row.provider, "status": status, "latencyMs": latency_ms });
+    audited(&state, &auth, &meta, STALE, move |c| {
+        Box::pin(async move {
+            integrations::record_test(c, org, id, &status, error.as_deref(), Utc::now()).await?;
+            Ok(Change::new((), "integration.tested", Some(id), changes))
+        })
     })
     .await?;
-    invalidate(&state, auth.organization_id, &[Namespace::Integration]).await;
     Ok(HttpResponse::Ok().json(result))
 }
+
+/// What an integration write makes stale.
+const STALE: &[Namespace] = &[Namespace::Integration];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
