@@ -12,6 +12,7 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{PageQuery, PageResponse, Paging};
+use crate::routes::users::InvitationResponse;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,30 +30,22 @@ pub struct Doc;
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingInvitation {
-    id: Uuid,
-    email: String,
-    role: String,
-    invited_by: Option<Uuid>,
+    #[serde(flatten)]
+    invitation: InvitationResponse,
     /// `pending`, or `expired` once `expiresAt` has passed.
     status: &'static str,
-    expires_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
 }
 
 impl PendingInvitation {
     fn new(i: Invitation, now: DateTime<Utc>) -> Self {
+        let status = if i.expires_at > now {
+            "pending"
+        } else {
+            "expired"
+        };
         Self {
-            status: if i.expires_at > now {
-                "pending"
-            } else {
-                "expired"
-            },
-            id: i.id,
-            email: i.email,
-            role: i.role,
-            invited_by: i.invited_by,
-            expires_at: i.expires_at,
-            created_at: i.created_at,
+            invitation: i.into(),
+            status,
         }
     }
 }

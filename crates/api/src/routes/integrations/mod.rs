@@ -5,7 +5,6 @@
 mod dto;
 
 use crate::cached::cached_json;
-use std::time::Duration;
 use storage::cache::Namespace;
 
 use actix_web::{HttpResponse, web};
@@ -141,14 +140,8 @@ pub async fn test(
         &row.config,
         &state.config.elevenlabs_base_url,
     );
-    let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
-    let result = providers::test_connection(
-        credentials.as_ref().map(|c| c.api_key.as_str()),
-        endpoint,
-        timeout,
-        state.config.provider_allow_private,
-    )
-    .await?;
+    let key = credentials.as_ref().map(|c| c.api_key.as_str());
+    let result = providers::test_configured(&state, key, endpoint).await?;
     let error = (!result.success).then(|| result.message.clone());
     let (status, latency_ms, id) = (result.status.clone(), result.latency_ms, row.id);
     let changes = json!({ "provider": row.provider, "status": status, "latencyMs": latency_ms });

@@ -1,7 +1,5 @@
 //! `POST /api/providers/{id}/test`: a live request to the provider.
 
-use std::time::Duration;
-
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
@@ -41,14 +39,8 @@ pub async fn test(
         &row.config,
         &state.config.elevenlabs_base_url,
     );
-    let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
-    let result = providers::test_connection(
-        credentials.as_ref().map(|c| c.api_key.as_str()),
-        endpoint,
-        timeout,
-        state.config.provider_allow_private,
-    )
-    .await?;
+    let key = credentials.as_ref().map(|c| c.api_key.as_str());
+    let result = providers::test_configured(&state, key, endpoint).await?;
     let (status, latency_ms) = (result.status.clone(), result.latency_ms);
     let error = (!result.success).then(|| result.message.clone());
     audited(&state, &auth, &meta, STALE, move |c| {

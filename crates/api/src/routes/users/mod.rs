@@ -23,7 +23,8 @@ use crate::error::{ApiError, ApiResult, OrNotFound, code};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
-use invite::{InvitationResponse, InviteRequest, invite_user};
+pub use invite::InvitationResponse;
+use invite::{InviteRequest, invite_user};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_users)
