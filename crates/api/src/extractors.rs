@@ -47,11 +47,19 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::validation(serde_json::json!({ "query": err.to_string() })).into()
 }
 
-/// A path that does not parse (a malformed id) names nothing that exists.
+/// A path that does not parse (a malformed id) names nothing that exists,
+/// unless it is a fixed path of the document under another method (405).
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(path_error)
 }
 
-fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
+    // `PATCH /api/users/invite` reaches `/users/{id}` ("invite" is no id),
+    // but the path exists, only without that method: 405 says so.
+    if let Some(methods) = crate::routes::fallback::literal_methods(req.path())
+        && !methods.iter().any(|m| m == req.method().as_str())
+    {
+        return crate::routes::fallback::method_not_allowed(&methods).into();
+    }
     ApiError::not_found("resource").into()
 }

@@ -1,16 +1,17 @@
 //! The EchoSenseiX HTTP API: actix-web routes over the shared storage crate.
 
 pub mod audit;
+pub mod audited;
 pub mod auth;
 pub mod cached;
 pub mod config;
 pub mod error;
 pub mod extractors;
 pub mod http_defaults;
+pub mod input;
 pub mod json_out;
 pub mod metrics;
 pub mod openapi;
-pub mod pagination;
 pub mod password;
 pub mod providers;
 pub mod quota;

@@ -14,7 +14,6 @@ use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::config::{ApiConfig, ServerConfig};
-use crate::error::ApiError;
 use crate::extractors;
 use crate::routes;
 use crate::state::{AppState, Lifecycle};
@@ -145,9 +144,11 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
                     ))
                     .configure(routes::configure_api),
             )
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
-            }))
+            .default_service(web::to(routes::fallback::no_route))
+            .wrap(actix_web::middleware::ErrorHandlers::new().handler(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                routes::fallback::render_405,
+            ))
             .wrap(crate::http_defaults::cors(&config.cors_allowed_origins))
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(

@@ -3,6 +3,8 @@
 
 use secrecy::SecretString;
 
+use crate::input::{TextError, TextRule};
+
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 const EMAIL_MAX_LEN: usize = 254;
@@ -77,62 +79,23 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
-/// A person's or organization's display name: trimmed, 1 to 200 characters.
+/// A person's or organization's display name: one line, trimmed, 1 to 200
+/// characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err("must not be empty");
-        }
-        if name.chars().count() > NAME_MAX_CHARS {
-            return Err("must be at most 200 characters");
-        }
-        Ok(Self(name.to_owned()))
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        Self::parse_within(raw, NAME_MAX_CHARS)
+    }
+
+    /// A display name of at most `max_chars` (API key names are shorter).
+    pub fn parse_within(raw: &str, max_chars: usize) -> Result<Self, TextError> {
+        TextRule::line(max_chars).parse(raw).map(Self)
     }
 
     pub fn into_string(self) -> String {
         self.0
-    }
-}
-
-/// Collects per-field failures so a 422 names every invalid field at once.
-#[derive(Default)]
-pub struct FieldErrors(serde_json::Map<String, serde_json::Value>);
-
-impl FieldErrors {
-    /// The parsed value, or `None` after noting why `field` is invalid.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, &'static str>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(reason) => {
-                self.0.insert(field.to_owned(), reason.into());
-                None
-            }
-        }
-    }
-
-    /// Notes `field` as missing unless `present`.
-    pub fn require(&mut self, field: &str, present: bool) {
-        if !present {
-            self.0.insert(field.to_owned(), "is required".into());
-        }
-    }
-
-    /// 422 naming the fields noted so far, if any.
-    pub fn finish(self) -> crate::error::ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_error())
-        }
-    }
-
-    /// The 422 naming every field noted so far.
-    pub fn into_error(self) -> crate::error::ApiError {
-        crate::error::ApiError::validation(serde_json::Value::Object(self.0))
     }
 }
 
@@ -168,5 +131,6 @@ mod tests {
         assert_eq!(format!("{ok:?}"), "NewPassword([REDACTED])");
         assert!(DisplayName::parse("   ").is_err());
         assert_eq!(DisplayName::parse(" Ada ").unwrap().into_string(), "Ada");
+        assert!(DisplayName::parse("A\u{0}da").is_err());
     }
 }

@@ -90,6 +90,22 @@ pub struct ConnectionTestResult {
 /// Tests a stored key against its endpoint. `api_key` is `None` when the
 /// stored credentials cannot be read; `endpoint` is an error when
 /// `config.baseUrl` is unusable. Neither failure reaches the network.
+/// A connection test under this deployment's timeout and address policy.
+pub async fn test_configured(
+    state: &crate::state::AppState,
+    api_key: Option<&str>,
+    endpoint: Result<catalog::Endpoint, &'static str>,
+) -> ApiResult<ConnectionTestResult> {
+    let timeout = Duration::from_millis(state.config.provider_test_timeout_ms);
+    test_connection(
+        api_key,
+        endpoint,
+        timeout,
+        state.config.provider_allow_private,
+    )
+    .await
+}
+
 pub async fn test_connection(
     api_key: Option<&str>,
     endpoint: Result<catalog::Endpoint, &'static str>,

@@ -3,21 +3,20 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use storage::crypto::{generate_token, token_digest};
 use storage::models::api_keys::{self, ApiKey, NewApiKey};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEvent};
-use crate::auth::input::{DisplayName, FieldErrors};
+use crate::audited::{AdminWrite, Change, audited};
+use crate::auth::input::DisplayName;
 use crate::auth::principal::API_KEY_PREFIX;
 use crate::auth::scope;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
-use crate::request_meta::RequestMeta;
+use crate::input::FieldErrors;
+use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 
 /// Characters of a key kept for display: `esk_` and 8 more.
@@ -33,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_api_keys, create_api_key, revoke_api_key),
-    components(schemas(ApiKeyResponse, ApiKeyPage, CreateApiKeyRequest, CreatedApiKeyResponse))
+    components(schemas(ApiKeyResponse, PageResponse<ApiKeyResponse>, CreateApiKeyRequest, CreatedApiKeyResponse))
 )]
 pub struct Doc;
 
@@ -71,39 +70,28 @@ impl From<ApiKey> for ApiKeyResponse {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKeyPage {
-    data: Vec<ApiKeyResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
 /// The organization's active keys, newest first (owner/admin).
 #[utoipa::path(
     context_path = "/api",
     tag = "auth",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = ApiKeyPage), (status = 401), (status = 403))
+    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 401), (status = 403))
 )]
 #[get("/api-keys")]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = query.into_inner().into_request()?;
     let keys = api_keys::list_active(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
         page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(keys.map(ApiKeyResponse::from)))
+    Ok(HttpResponse::Ok().json(PageResponse::of(keys, ApiKeyResponse::from)))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -143,24 +131,15 @@ pub struct CreatedApiKeyResponse {
 )]
 #[post("/api-keys")]
 pub async fn create_api_key(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateApiKeyRequest>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let creator = auth.require_user()?;
     let mut body = body.into_inner();
     let mut errors = FieldErrors::default();
     let name = errors.check(
         "name",
-        DisplayName::parse(&body.name).and_then(|n| {
-            if n.clone().into_string().chars().count() > NAME_MAX_CHARS {
-                Err("must be at most 100 characters")
-            } else {
-                Ok(n)
-            }
-        }),
+        DisplayName::parse_within(&body.name, NAME_MAX_CHARS),
     );
     let role = errors.check(
         "role",
@@ -187,38 +166,27 @@ pub async fn create_api_key(
     let key = generate_token(API_KEY_PREFIX);
     let prefix: String = key.chars().take(DISPLAY_PREFIX_LEN).collect();
     let key_hash = token_digest(&key);
-    let mut conn = state.db.get().await?;
-    let created = conn
-        .transaction::<_, ApiError, _>(async move |c| {
-                let created = api_keys::insert(
-                    c,
-                    &NewApiKey {
-                        organization_id: auth.organization_id,
-                        created_by: Some(creator),
-                        name: name.into_string(),
-                        prefix,
-                        key_hash,
-                        role: role.as_str().into(),
-                        scopes,
-                        expires_at: body.expires_at,
-                    },
-                )
-                .await?;
-                audit::record(
-                    c,
-                    &auth,
-                    &meta,
-                    AuditEvent {
-                        action: "api_key.created",
-                        entity_type: "api_key",
-                        entity_id: Some(created.id),
-                        changes: json!({ "name": created.name, "role": created.role, "scopes": created.scopes, "prefix": created.prefix }),
-                    },
-                )
-                .await?;
-                Ok(created)
+    let new = NewApiKey {
+        organization_id: auth.organization_id,
+        created_by: Some(creator),
+        name: name.into_string(),
+        prefix,
+        key_hash,
+        role: role.as_str().into(),
+        scopes,
+        expires_at: body.expires_at,
+    };
+    let created = audited(&state, &auth, &meta, &[], |c| {
+        Box::pin(async move {
+            let created = api_keys::insert(c, &new).await?;
+            let changes = json!({
+                "name": created.name, "role": created.role, "scopes": created.scopes, "prefix": created.prefix,
+            });
+            let id = created.id;
+            Ok(Change::new(created, "api_key.created", Some(id), changes))
         })
-        .await?;
+    })
+    .await?;
     Ok(HttpResponse::Created().json(CreatedApiKeyResponse {
         key,
         api_key: created.into(),
@@ -235,35 +203,26 @@ pub async fn create_api_key(
 )]
 #[delete("/api-keys/{id}")]
 pub async fn revoke_api_key(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let id = path.into_inner();
     let org = auth.organization_id;
-    let mut conn = state.db.get().await?;
-    let digest = conn
-        .transaction::<_, ApiError, _>(async move |c| {
-            let revoked = api_keys::revoke(c, auth.organization_id, id)
+    let digest = audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
+            let revoked = api_keys::revoke(c, org, id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("api key"))?;
-            audit::record(
-                c,
-                &auth,
-                &meta,
-                AuditEvent {
-                    action: "api_key.revoked",
-                    entity_type: "api_key",
-                    entity_id: Some(id),
-                    changes: json!({ "name": revoked.name, "prefix": revoked.prefix }),
-                },
-            )
-            .await?;
-            Ok(revoked.key_hash)
+            let changes = json!({ "name": revoked.name, "prefix": revoked.prefix });
+            Ok(Change::new(
+                revoked.key_hash,
+                "api_key.revoked",
+                Some(id),
+                changes,
+            ))
         })
-        .await?;
+    })
+    .await?;
     crate::auth::resolve::forget_tokens(&state, org, &[digest]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::pagination::PageQuery;
+use crate::input::{FieldErrors, PageQuery, PageResponse, Paging, TextRule};
+
+/// Entity types are short words (user, api_key, agent).
+const ENTITY_TYPE: TextRule = TextRule::line(100);
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_audit_logs),
-    components(schemas(AuditLogResponse, AuditLogPage))
+    components(schemas(AuditLogResponse, PageResponse<AuditLogResponse>))
 )]
 pub struct Doc;
 
@@ -56,16 +59,6 @@ impl From<AuditLog> for AuditLogResponse {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditLogPage {
-    data: Vec<AuditLogResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
@@ -81,21 +74,23 @@ pub struct AuditQuery {
     tag = "team",
     security(("bearer" = [])),
     params(PageQuery, AuditQuery),
-    responses((status = 200, body = AuditLogPage), (status = 401), (status = 403), (status = 422))
+    responses((status = 200, body = PageResponse<AuditLogResponse>), (status = 401), (status = 403), (status = 422))
 )]
 #[get("/audit-logs")]
 pub async fn list_audit_logs(
     state: web::Data<AppState>,
     auth: AuthUser,
-    page: web::Query<PageQuery>,
+    Paging(page): Paging,
     filter: web::Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = page.into_inner().into_request()?;
     let AuditQuery {
         entity_type,
         entity_id,
     } = filter.into_inner();
+    let mut errors = FieldErrors::default();
+    let entity_type = errors.text("entityType", entity_type, ENTITY_TYPE.blank_ok());
+    errors.finish()?;
     let filter = AuditFilter {
         entity_type: entity_type.filter(|t| !t.is_empty()),
         entity_id,
@@ -107,5 +102,5 @@ pub async fn list_audit_logs(
         page,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(logs.map(AuditLogResponse::from)))
+    Ok(HttpResponse::Ok().json(PageResponse::of(logs, AuditLogResponse::from)))
 }

@@ -9,14 +9,14 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use storage::cache::Namespace;
 use storage::models::call_logs::{self, CallLog, CallLogFilter, Cursor};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
+use crate::error::{ApiResult, OrNotFound};
+use crate::input::{FieldErrors, PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list, get),
-    components(schemas(CallLogResponse, CallLogListItem, CallLogPage))
+    components(schemas(CallLogResponse, CallLogListItem, PageResponse<CallLogListItem>))
 )]
 pub struct Doc;
 
@@ -116,27 +116,10 @@ pub struct CallLogListItem {
     created_at: DateTime<Utc>,
 }
 
-/// `{data, total, page, pageSize, totalPages, nextCursor}`.
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CallLogPage {
-    data: Vec<CallLogListItem>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-    /// Pass as `cursor` to get the rows after this page; absent on the last.
-    next_cursor: Option<String>,
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct CallLogQuery {
-    /// Page number, 1 or more (default 1); ignored with `cursor`.
-    pub page: Option<i64>,
-    /// Rows per page, 1 to 100 (default 20).
-    pub limit: Option<i64>,
     /// Only calls of this agent.
     pub agent_id: Option<String>,
     /// Only calls with this status.
@@ -155,10 +138,8 @@ impl CallLogQuery {
     /// The filter, cursor and whether rows carry transcripts, or one 422
     /// naming every invalid parameter.
     fn parse(self) -> ApiResult<(CallLogFilter, Option<Cursor>, bool)> {
-        let mut errors = Map::new();
-        let mut fail = |field: &str, reason: &str| {
-            errors.insert(field.to_owned(), Value::String(reason.to_owned()));
-        };
+        let mut errors = FieldErrors::default();
+        let mut fail = |field: &str, reason: &str| errors.fail(field, reason);
         let agent_id = self.agent_id.as_deref().and_then(|v| {
             let parsed = Uuid::parse_str(v).ok();
             if parsed.is_none() {
@@ -205,10 +186,7 @@ impl CallLogQuery {
                 false
             }
         };
-        if !errors.is_empty() {
-            return Err(ApiError::validation(Value::Object(errors)));
-        }
-        Ok((
+        errors.done((
             CallLogFilter {
                 agent_id,
                 status: self.status,
@@ -245,23 +223,18 @@ fn total_key(filter: &CallLogFilter) -> String {
                    pages with `cursor` (constant cost however deep). Rows carry the summary, not the \
                    transcript (that is at `/api/call-logs/{id}`), unless `include=transcript`. `total` is \
                    cached per filter for up to 5 minutes (calls arriving through the webhook refresh it at once).",
-    params(CallLogQuery),
-    responses((status = 200, body = CallLogPage), (status = 401), (status = 422)),
+    params(PageQuery, CallLogQuery),
+    responses((status = 200, body = PageResponse<CallLogListItem>), (status = 401), (status = 422)),
     security(("bearer" = []))
 )]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
+    Paging(page): Paging,
     query: web::Query<CallLogQuery>,
 ) -> ApiResult<HttpResponse> {
-    let query = query.into_inner();
-    let page = PageQuery {
-        page: query.page,
-        limit: query.limit,
-    }
-    .into_request()?;
-    let (filter, cursor, transcripts) = query.parse()?;
+    let (filter, cursor, transcripts) = query.into_inner().parse()?;
     let org = auth.organization_id;
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = call_logs::page_list(&mut conn, org, &filter, page, cursor, transcripts).await?;
@@ -301,9 +274,6 @@ pub async fn get(
     let mut conn = state.db.read(auth.organization_id).await?;
     let log = call_logs::find(&mut conn, auth.organization_id, id.into_inner())
         .await
-        .map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::not_found("call log"),
-            other => other.into(),
-        })?;
+        .or_not_found("call log")?;
     Ok(HttpResponse::Ok().json(CallLogResponse::from(log)))
 }

@@ -3,17 +3,16 @@
 
 use actix_web::{HttpResponse, delete, get, web};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde::Serialize;
 use serde_json::json;
 use storage::models::invitations::{self, Invitation};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEvent};
+use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
-use crate::request_meta::RequestMeta;
+use crate::input::{PageQuery, PageResponse, Paging};
+use crate::routes::users::InvitationResponse;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,7 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list_invitations, revoke_invitation),
-    components(schemas(PendingInvitation, InvitationPage))
+    components(schemas(PendingInvitation, PageResponse<PendingInvitation>))
 )]
 pub struct Doc;
 
@@ -31,42 +30,24 @@ pub struct Doc;
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingInvitation {
-    id: Uuid,
-    email: String,
-    role: String,
-    invited_by: Option<Uuid>,
+    #[serde(flatten)]
+    invitation: InvitationResponse,
     /// `pending`, or `expired` once `expiresAt` has passed.
     status: &'static str,
-    expires_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
 }
 
 impl PendingInvitation {
     fn new(i: Invitation, now: DateTime<Utc>) -> Self {
+        let status = if i.expires_at > now {
+            "pending"
+        } else {
+            "expired"
+        };
         Self {
-            status: if i.expires_at > now {
-                "pending"
-            } else {
-                "expired"
-            },
-            id: i.id,
-            email: i.email,
-            role: i.role,
-            invited_by: i.invited_by,
-            expires_at: i.expires_at,
-            created_at: i.created_at,
+            invitation: i.into(),
+            status,
         }
     }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InvitationPage {
-    data: Vec<PendingInvitation>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
 }
 
 /// The organization's unaccepted invitations, newest first (owner/admin).
@@ -75,16 +56,15 @@ pub struct InvitationPage {
     tag = "team",
     security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = InvitationPage), (status = 401), (status = 403), (status = 422))
+    responses((status = 200, body = PageResponse<PendingInvitation>), (status = 401), (status = 403), (status = 422))
 )]
 #[get("/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: web::Query<PageQuery>,
+    Paging(page): Paging,
 ) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let page = query.into_inner().into_request()?;
     let rows = invitations::list_unaccepted(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
@@ -92,7 +72,7 @@ pub async fn list_invitations(
     )
     .await?;
     let now = Utc::now();
-    Ok(HttpResponse::Ok().json(rows.map(|i| PendingInvitation::new(i, now))))
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, |i| PendingInvitation::new(i, now))))
 }
 
 /// Withdraws an unaccepted invitation (owner/admin): its link stops working.
@@ -105,31 +85,19 @@ pub async fn list_invitations(
 )]
 #[delete("/invitations/{id}")]
 pub async fn revoke_invitation(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    meta: RequestMeta,
+    AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    auth.require_admin()?;
     let id = path.into_inner();
-    let mut conn = state.db.get().await?;
-    conn.transaction::<_, ApiError, _>(async move |c| {
-        let revoked = invitations::revoke(c, auth.organization_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("invitation"))?;
-        audit::record(
-            c,
-            &auth,
-            &meta,
-            AuditEvent {
-                action: "invitation.revoked",
-                entity_type: "invitation",
-                entity_id: Some(id),
-                changes: json!({ "email": revoked.email, "role": revoked.role }),
-            },
-        )
-        .await?;
-        Ok(())
+    let org = auth.organization_id;
+    audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
+            let revoked = invitations::revoke(c, org, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("invitation"))?;
+            let changes = json!({ "email": revoked.email, "role": revoked.role });
+            Ok(Change::new((), "invitation.revoked", Some(id), changes))
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,6 +8,7 @@ pub mod audit_logs;
 pub mod auth;
 pub mod call_logs;
 pub mod documents;
+pub mod fallback;
 pub mod health;
 pub mod inbound_webhooks;
 pub mod integrations;
@@ -16,7 +17,6 @@ pub mod knowledge_base;
 pub mod providers;
 pub mod realtime;
 pub mod users;
-pub mod webhook_status;
 pub mod webhooks;
 
 use actix_web::web;

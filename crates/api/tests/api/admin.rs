@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use uuid::Uuid;
 
-use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TestApp, spawn_app, spawn_app_with};
 
 const TOKEN: &str = "operator-token-0123456789abcdef";
 
@@ -34,7 +34,7 @@ async fn admin_call(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.unwrap();
+    let response = request.sent().await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -159,9 +159,8 @@ async fn stats_list_every_queue_with_its_counts() {
     let response = app
         .authed(Method::POST, "/api/documents/upload", &user)
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 202);
 
     let (status, body) = admin_call(&app, Method::GET, "/api/admin/queues", Some(TOKEN)).await;

@@ -8,14 +8,13 @@ use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
 
 async fn create(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response {
     app.authed(Method::POST, "/api/agents", user)
         .json(&body)
-        .send()
+        .sent()
         .await
-        .unwrap()
 }
 
 async fn create_ok(app: &TestApp, user: &TestUser, name: &str) -> Value {
@@ -64,9 +63,8 @@ async fn create_read_update_delete_with_audit() {
 
     let got: Value = app
         .authed(Method::GET, &format!("/api/agents/{id}"), &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -74,9 +72,8 @@ async fn create_read_update_delete_with_audit() {
 
     let list: Value = app
         .authed(Method::GET, "/api/agents", &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -90,9 +87,7 @@ async fn create_read_update_delete_with_audit() {
     let response = app
         .authed(Method::PATCH, &format!("/api/agents/{id}"), &owner)
         .json(&json!({ "name": "Front desk", "description": null, "voiceId": null, "isActive": true }))
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     assert_eq!(response.status(), 200);
     let patched: Value = response.json().await.unwrap();
     assert_eq!(patched["name"], "Front desk");
@@ -104,15 +99,13 @@ async fn create_read_update_delete_with_audit() {
 
     let response = app
         .authed(Method::DELETE, &format!("/api/agents/{id}"), &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
     let response = app
         .authed(Method::GET, &format!("/api/agents/{id}"), &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
     assert_eq!(
         audit_actions(&app, owner.organization_id).await,
@@ -153,18 +146,16 @@ async fn invalid_bodies_answer_422_naming_each_field() {
     let response = app
         .authed(Method::PATCH, &path, &owner)
         .json(&json!({ "llmSettings": "fast" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["details"]["fields"]["llmSettings"].is_string());
     let response = app
         .authed(Method::PATCH, &path, &owner)
         .json(&json!({ "name": null, "isActive": null, "tools": null }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     for field in ["name", "isActive", "tools"] {
@@ -178,9 +169,8 @@ async fn invalid_bodies_answer_422_naming_each_field() {
         .authed(Method::POST, "/api/agents", &owner)
         .header("content-type", "application/json")
         .body("{\"name\": ")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
 }
 
@@ -200,31 +190,27 @@ async fn members_read_but_only_owners_and_admins_write() {
     let patch = app
         .authed(Method::PATCH, &path, &member)
         .json(&json!({ "name": "y" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(patch.status(), 403);
     assert_eq!(
         app.authed(Method::DELETE, &path, &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
     assert_eq!(
         app.authed(Method::GET, &path, &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );
     assert_eq!(
         app.authed(Method::GET, "/api/agents", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -240,26 +226,20 @@ async fn other_organizations_and_malformed_ids_get_404() {
     let path = format!("/api/agents/{}", agent["id"].as_str().unwrap());
     let unknown = format!("/api/agents/{}", uuid::Uuid::new_v4());
     for path in [path.as_str(), unknown.as_str(), "/api/agents/not-a-uuid"] {
-        let get = app
-            .authed(Method::GET, path, &stranger)
-            .send()
-            .await
-            .unwrap();
+        let get = app.authed(Method::GET, path, &stranger).sent().await;
         assert_eq!(get.status(), 404, "GET {path}");
         let body: Value = get.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");
         let patch = app
             .authed(Method::PATCH, path, &stranger)
             .json(&json!({ "name": "x" }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(patch.status(), 404, "PATCH {path}");
         assert_eq!(
             app.authed(Method::DELETE, path, &stranger)
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .status(),
             404,
             "DELETE {path}"
@@ -267,9 +247,8 @@ async fn other_organizations_and_malformed_ids_get_404() {
     }
     let list: Value = app
         .authed(Method::GET, "/api/agents", &stranger)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -277,9 +256,8 @@ async fn other_organizations_and_malformed_ids_get_404() {
     // The owner's agent is untouched.
     let got: Value = app
         .authed(Method::GET, &path, &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -308,9 +286,8 @@ async fn the_plan_limit_answers_403() {
     assert_eq!(body["error"]["details"]["limit"], 2);
     let list: Value = app
         .authed(Method::GET, "/api/agents", &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -345,9 +322,8 @@ async fn a_duplicate_external_agent_id_answers_409() {
     let patch = app
         .authed(Method::PATCH, &path, &owner)
         .json(&json!({ "externalAgentId": "agent_1" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(patch.status(), 409);
 }
 
@@ -360,9 +336,8 @@ async fn lists_are_paginated_and_validated() {
     }
     let page: Value = app
         .authed(Method::GET, "/api/agents?page=2&limit=2", &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -374,9 +349,8 @@ async fn lists_are_paginated_and_validated() {
     for bad in ["?page=0", "?limit=0", "?limit=101", "?page=x"] {
         let response = app
             .authed(Method::GET, &format!("/api/agents{bad}"), &owner)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), 422, "{bad}");
     }
 }

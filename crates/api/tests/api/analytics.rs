@@ -11,7 +11,7 @@ use serde_json::Value;
 use storage::models::{analytics, call_logs};
 
 use crate::call_logs::{call, insert_agent};
-use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, spawn_app};
 
 #[tokio::test]
 async fn an_empty_organization_has_thirty_zero_days() {
@@ -19,9 +19,8 @@ async fn an_empty_organization_has_thirty_zero_days() {
     let user = app.new_org_user("member").await;
     let response = app
         .authed(Method::GET, "/api/analytics/overview", &user)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["totalCalls"], 0);
@@ -66,9 +65,8 @@ async fn closed_days_come_from_the_rollup_and_today_is_live() {
     // Before the rollup runs, yesterday is not counted; today already is.
     let before: Value = app
         .authed(Method::GET, "/api/analytics/overview", &user)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -104,9 +102,8 @@ async fn closed_days_come_from_the_rollup_and_today_is_live() {
 
     let body: Value = app
         .authed(Method::GET, "/api/analytics/overview", &user)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, spawn_app};
 
 #[tokio::test]
 async fn a_key_is_shown_once_works_as_a_bearer_token_and_stops_when_revoked() {
@@ -13,9 +13,8 @@ async fn a_key_is_shown_once_works_as_a_bearer_token_and_stops_when_revoked() {
     let response = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "CI pipeline", "role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     let key = created["key"].as_str().unwrap().to_owned();
@@ -26,9 +25,8 @@ async fn a_key_is_shown_once_works_as_a_bearer_token_and_stops_when_revoked() {
 
     let list = app
         .authed(Method::GET, "/api/api-keys", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(list.status(), 200);
     let list_text = list.text().await.unwrap();
     assert!(!list_text.contains(&key));
@@ -41,17 +39,15 @@ async fn a_key_is_shown_once_works_as_a_bearer_token_and_stops_when_revoked() {
         .client
         .get(app.url("/api/users"))
         .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(users.status(), 200);
     let keys = app
         .client
         .get(app.url("/api/api-keys"))
         .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(keys.status(), 200, "an admin key may list keys");
     let listed: Value = keys.json().await.unwrap();
     assert!(
@@ -64,31 +60,27 @@ async fn a_key_is_shown_once_works_as_a_bearer_token_and_stops_when_revoked() {
         .post(app.url("/api/api-keys"))
         .bearer_auth(&key)
         .json(&json!({"name": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(mint.status(), 403);
 
     let id = created["id"].as_str().unwrap();
     let response = app
         .authed(Method::DELETE, &format!("/api/api-keys/{id}"), &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
     let after = app
         .client
         .get(app.url("/api/users"))
         .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(after.status(), 401);
     let again = app
         .authed(Method::DELETE, &format!("/api/api-keys/{id}"), &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(again.status(), 404);
 
     let actions = app.audit_actions(owner.organization_id).await;
@@ -105,9 +97,8 @@ async fn member_keys_cannot_reach_admin_routes() {
     let created: Value = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "read only"}))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -117,9 +108,8 @@ async fn member_keys_cannot_reach_admin_routes() {
         app.client
             .get(app.url("/api/users"))
             .bearer_auth(key)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -127,9 +117,8 @@ async fn member_keys_cannot_reach_admin_routes() {
         app.client
             .get(app.url("/api/api-keys"))
             .bearer_auth(key)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
@@ -137,9 +126,8 @@ async fn member_keys_cannot_reach_admin_routes() {
         app.client
             .get(app.url("/api/audit-logs"))
             .bearer_auth(key)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
@@ -152,9 +140,8 @@ async fn expired_keys_are_refused() {
     let created: Value = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "short lived"}))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -165,9 +152,8 @@ async fn expired_keys_are_refused() {
         app.client
             .get(app.url("/api/users"))
             .bearer_auth(key)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         401
     );
@@ -180,26 +166,23 @@ async fn members_are_forbidden_and_input_is_validated() {
     let member = app.add_user(&owner.organization_id, "member", "m").await;
     assert_eq!(
         app.authed(Method::GET, "/api/api-keys", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
     let response = app
         .authed(Method::POST, "/api/api-keys", &member)
         .json(&json!({"name": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 403);
 
     let response = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": " ", "role": "owner", "expiresAt": "2001-01-01T00:00:00Z"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     let fields = body["error"]["details"]["fields"].as_object().unwrap();
@@ -218,35 +201,31 @@ async fn another_organizations_key_is_404() {
     let created: Value = app
         .authed(Method::POST, "/api/api-keys", &stranger)
         .json(&json!({"name": "theirs"}))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
     let response = app
         .authed(Method::DELETE, &format!("/api/api-keys/{id}"), &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
     let key = created["key"].as_str().unwrap();
     assert_eq!(
         app.client
             .get(app.url("/api/users"))
             .bearer_auth(key)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );
     let list: Value = app
         .authed(Method::GET, "/api/api-keys", &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, spawn_app};
 
 #[tokio::test]
 async fn audit_rows_are_listed_filtered_and_scoped() {
@@ -13,21 +13,18 @@ async fn audit_rows_are_listed_filtered_and_scoped() {
     let path = format!("/api/users/{}", member.user_id);
     app.authed(Method::PATCH, &path, &owner)
         .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     app.authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "k"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     app.register().await; // another organization's rows stay out
 
     let response = app
         .authed(Method::GET, "/api/audit-logs?limit=2", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["total"], 3);
@@ -44,9 +41,8 @@ async fn audit_rows_are_listed_filtered_and_scoped() {
     );
     let body: Value = app
         .authed(Method::GET, &filtered, &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -56,15 +52,13 @@ async fn audit_rows_are_listed_filtered_and_scoped() {
 
     let bad = app
         .authed(Method::GET, "/api/audit-logs?entityId=nope", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad.status(), 422);
     let bad = app
         .authed(Method::GET, "/api/audit-logs?limit=101", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad.status(), 422);
 }
 
@@ -75,9 +69,8 @@ async fn members_cannot_read_the_audit_trail() {
     let member = app.add_user(&owner.organization_id, "member", "m").await;
     assert_eq!(
         app.authed(Method::GET, "/api/audit-logs", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Options, TEST_PASSWORD, TestUser, spawn_app, spawn_app_with, token_from_link,
+    Options, RequestExt, TEST_PASSWORD, TestUser, spawn_app, spawn_app_with, token_from_link,
 };
 
 fn fields(body: &Value) -> &serde_json::Map<String, Value> {
@@ -47,9 +47,8 @@ async fn register_creates_organization_owner_session_and_welcome_mail() {
     };
     let profile = app
         .authed(Method::GET, "/api/user/profile", &user)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(profile.status(), 200);
     let profile: Value = profile.json().await.unwrap();
     assert_eq!(profile["email"], "ada@example.com");
@@ -122,9 +121,8 @@ async fn malformed_json_is_400_and_wrong_content_type_415() {
         .post(app.url("/api/auth/login"))
         .header("content-type", "application/json")
         .body("{\"email\": ")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "malformed_json");
@@ -134,9 +132,8 @@ async fn malformed_json_is_400_and_wrong_content_type_415() {
         .post(app.url("/api/auth/register"))
         .header("content-type", "text/plain")
         .body("email=a@b.io")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 415);
 }
 
@@ -157,9 +154,8 @@ async fn login_answers_a_session_and_records_last_login() {
         .client
         .get(app.url("/api/user/profile"))
         .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -199,9 +195,8 @@ async fn bad_expired_and_revoked_tokens_are_401() {
             .client
             .get(app.url("/api/user/profile"))
             .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), 401, "{token}");
     }
 
@@ -222,18 +217,16 @@ async fn bad_expired_and_revoked_tokens_are_401() {
     .await;
     assert_eq!(
         app.authed(Method::GET, "/api/user/profile", &second)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         401
     );
     // The other session of the same user is untouched.
     assert_eq!(
         app.authed(Method::GET, "/api/user/profile", &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -245,23 +238,20 @@ async fn logout_revokes_the_token_at_once() {
     let owner = app.register().await;
     let response = app
         .authed(Method::POST, "/api/auth/logout", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(
         app.authed(Method::GET, "/api/user/profile", &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         401
     );
     assert_eq!(
         app.authed(Method::POST, "/api/auth/logout", &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         401
     );
@@ -422,9 +412,8 @@ async fn reset_password_is_single_use_and_revokes_every_session() {
     for user in [&owner, &second] {
         assert_eq!(
             app.authed(Method::GET, "/api/user/profile", user)
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .status(),
             401
         );
@@ -512,9 +501,8 @@ async fn no_response_contains_a_password_a_digest_or_an_api_key() {
     );
     record(
         app.authed(Method::GET, "/api/user/profile", &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .text()
             .await
             .unwrap(),
@@ -522,9 +510,8 @@ async fn no_response_contains_a_password_a_digest_or_an_api_key() {
     let created: Value = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "ci"}))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -537,26 +524,19 @@ async fn no_response_contains_a_password_a_digest_or_an_api_key() {
     ] {
         record(
             app.authed(Method::GET, path, &owner)
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .text()
                 .await
                 .unwrap(),
         );
-        let via_key = app
-            .client
-            .get(app.url(path))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
+        let via_key = app.client.get(app.url(path)).bearer_auth(&key).sent().await;
         record(via_key.text().await.unwrap());
     }
     let invite = app
         .authed(Method::POST, "/api/users/invite", &owner)
         .json(&json!({"email": "new@example.com", "role": "member"}));
-    record(invite.send().await.unwrap().text().await.unwrap());
+    record(invite.sent().await.text().await.unwrap());
     record(
         app.post_json("/api/auth/forgot-password", &json!({"email": email}))
             .await

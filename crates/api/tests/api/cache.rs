@@ -5,7 +5,7 @@
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TestApp, TestUser, spawn_app, spawn_app_with};
 
 /// `HIT` for an answer of either cache level (`HIT-LOCAL` from this
 /// instance's memory, `HIT` from Redis; `cache_levels.rs` tells them apart),
@@ -29,19 +29,14 @@ async fn read(app: &TestApp, user: &TestUser, path: &str, body: Option<&Value>) 
         Some(body) => app.authed(Method::POST, path, user).json(body),
         None => app.authed(Method::GET, path, user),
     };
-    let response = request.send().await.unwrap();
+    let response = request.sent().await;
     assert_eq!(response.status(), 200, "{path}");
     let header = cache_header(&response);
     (header, response.json().await.unwrap())
 }
 
 async fn write(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> Value {
-    let response = app
-        .authed(method, path, user)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.authed(method, path, user).json(&body).sent().await;
     assert!(
         response.status().is_success(),
         "{path}: {}",
@@ -75,18 +70,10 @@ async fn agents_list_and_detail_hit_then_follow_writes() {
     write(&app, &owner, Method::PATCH, &path, json!({"name": "Ava 2"})).await;
     assert_eq!(read(&app, &owner, &path, None).await.1["name"], "Ava 2");
 
-    let deleted = app
-        .authed(Method::DELETE, &path, &owner)
-        .send()
-        .await
-        .unwrap();
+    let deleted = app.authed(Method::DELETE, &path, &owner).sent().await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(
-        app.authed(Method::GET, &path, &owner)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.authed(Method::GET, &path, &owner).sent().await.status(),
         404
     );
     assert_eq!(read(&app, &owner, "/api/agents", None).await.1["total"], 0);
@@ -202,9 +189,8 @@ async fn knowledge_base_stats_and_search_follow_entry_writes() {
     );
     assert_eq!(
         app.authed(Method::DELETE, &path, &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         204
     );

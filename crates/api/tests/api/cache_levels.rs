@@ -7,10 +7,10 @@ use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 use storage::test_support::PrivateRedis;
 
-use crate::helpers::{Options, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, spawn_app, spawn_app_with};
 
 async fn send(request: RequestBuilder) -> (u16, String, Value) {
-    let response = request.send().await.unwrap();
+    let response = request.sent().await;
     let status = response.status().as_u16();
     let cache = response
         .headers()

@@ -11,7 +11,7 @@ use storage::models::agents::{self, NewAgent};
 use storage::models::call_logs::{self, NewCallLog};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
 
 pub async fn insert_agent(app: &TestApp, org: Uuid, external_id: Option<&str>) -> agents::Agent {
     let mut conn = app.state.db.get().await.unwrap();
@@ -66,7 +66,7 @@ async fn insert_calls(app: &TestApp, calls: &[NewCallLog]) {
 }
 
 async fn get(app: &TestApp, user: &TestUser, path: &str) -> (u16, Value) {
-    let response = app.authed(Method::GET, path, user).send().await.unwrap();
+    let response = app.authed(Method::GET, path, user).sent().await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

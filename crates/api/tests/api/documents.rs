@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use storage::models::documents;
 use uuid::Uuid;
 
-use crate::helpers::{Options, TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TestApp, TestUser, spawn_app, spawn_app_with};
 
 fn form(field: &str, name: &str, content_type: &str, bytes: Vec<u8>) -> Form {
     Form::new().part(
@@ -29,9 +29,8 @@ async fn upload(app: &TestApp, user: &TestUser, form: Form) -> (u16, Value) {
     let response = app
         .authed(Method::POST, "/api/documents/upload", user)
         .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -83,9 +82,8 @@ async fn a_member_uploads_and_the_document_is_stored_queued_and_enqueued() {
 
     let response = app
         .authed(Method::GET, &format!("/api/documents/{id}/status"), &member)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let status: Value = response.json().await.unwrap();
     assert_eq!(status["id"], id.to_string());
@@ -99,9 +97,8 @@ async fn a_member_uploads_and_the_document_is_stored_queued_and_enqueued() {
 
     let response = app
         .authed(Method::GET, "/api/documents?page=1&limit=10", &member)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let page: Value = response.json().await.unwrap();
     assert_eq!(page["total"], 1);
@@ -117,15 +114,13 @@ async fn a_member_uploads_and_the_document_is_stored_queued_and_enqueued() {
             &format!("/api/documents/{id}/status"),
             &stranger,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(other.status(), 404);
     let listed: Value = app
         .authed(Method::GET, "/api/documents", &stranger)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -136,9 +131,8 @@ async fn a_member_uploads_and_the_document_is_stored_queued_and_enqueued() {
     ] {
         assert_eq!(
             app.authed(Method::GET, &path, &member)
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .status(),
             404,
             "{path}"
@@ -147,9 +141,8 @@ async fn a_member_uploads_and_the_document_is_stored_queued_and_enqueued() {
     assert_eq!(app.get("/api/documents").await.status(), 401);
     let bad_page = app
         .authed(Method::GET, "/api/documents?limit=500", &member)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad_page.status(), 422);
 }
 
@@ -242,9 +235,8 @@ async fn unsupported_types_missing_fields_and_empty_files_are_refused() {
     let response = app
         .authed(Method::POST, "/api/documents/upload", &user)
         .json(&json!({"document": "text"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 415);
 
     let (status, body) = upload(
@@ -271,9 +263,8 @@ async fn unsupported_types_missing_fields_and_empty_files_are_refused() {
         .client
         .post(app.url("/api/documents/upload"))
         .multipart(form("document", "a.txt", "text/plain", b"hello".to_vec()))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 401);
 
     let mut conn = app.state.db.get().await.unwrap();
@@ -324,9 +315,8 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
             let body: Value = app
                 .authed(Method::POST, "/api/knowledge-base/search", &user)
                 .json(&json!({ "query": phrase, "maxResults": 50 }))
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .json()
                 .await
                 .unwrap();
@@ -340,9 +330,8 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
         loop {
             let status: Value = app
                 .authed(Method::GET, &format!("/api/documents/{id}/status"), &user)
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .json()
                 .await
                 .unwrap();
@@ -372,9 +361,8 @@ async fn every_format_uploaded_is_found_through_search_after_the_worker_ran() {
             let response = app
                 .authed(Method::POST, "/api/knowledge-base/search", &user)
                 .json(&json!({ "query": phrase, "maxResults": 50 }))
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(response.status(), 200);
             let body: Value = response.json().await.unwrap();
             let found = body["results"]

@@ -15,7 +15,7 @@ use storage::schema::{email_outbox, integrations, webhook_deliveries};
 use uuid::Uuid;
 
 use crate::documents::pending;
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
 
 /// The row ids the jobs of `queue` carry (`{"emailId"}`, `{"deliveryId"}`...).
 pub async fn queued_row_ids(app: &TestApp, queue: Queue) -> Vec<Uuid> {
@@ -60,9 +60,8 @@ async fn register_invite_and_forgot_password_enqueue_their_mail() {
     let response = app
         .authed(Method::POST, "/api/users/invite", &owner)
         .json(&json!({ "email": "invitee@example.com", "role": "member" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
     let invitation = outbox_id(&app, "invitee@example.com", template::INVITATION).await;
     assert_eq!(pending(&app, Queue::Email).await, 2);
@@ -98,9 +97,8 @@ pub async fn subscribe(app: &TestApp, admin: &TestUser, events: &[&str]) -> Uuid
     let response = app
         .authed(Method::POST, "/api/webhooks", admin)
         .json(&json!({ "url": "https://hooks.example.com/in", "events": events }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     body["id"].as_str().unwrap().parse().unwrap()
@@ -140,9 +138,8 @@ async fn agent_writes_create_and_enqueue_deliveries_for_subscribed_endpoints() {
     let response = app
         .authed(Method::POST, "/api/agents", &admin)
         .json(&json!({ "name": "Reception" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
     let agent: Value = response.json().await.unwrap();
     let agent_id = agent["id"].as_str().unwrap();
@@ -166,15 +163,13 @@ async fn agent_writes_create_and_enqueue_deliveries_for_subscribed_endpoints() {
     let response = app
         .authed(Method::PATCH, &format!("/api/agents/{agent_id}"), &admin)
         .json(&json!({ "name": "Front desk" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let response = app
         .authed(Method::DELETE, &format!("/api/agents/{agent_id}"), &admin)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
 
     assert_eq!(deliveries(&app, created_only).await.len(), 1);
@@ -194,9 +189,8 @@ async fn agent_writes_create_and_enqueue_deliveries_for_subscribed_endpoints() {
     let response = app
         .authed(Method::PATCH, &format!("/api/agents/{agent_id}"), &admin)
         .json(&json!({ "name": "Gone" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 404);
     assert_eq!(deliveries(&app, all).await.len(), 3);
 }
@@ -250,9 +244,8 @@ async fn a_new_call_is_announced_once_as_call_completed() {
             .header("content-type", "application/json")
             .header("ElevenLabs-Signature", signature)
             .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     }
     let sent = deliveries(&app, hook).await;

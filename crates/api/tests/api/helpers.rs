@@ -391,3 +391,27 @@ pub fn token_from_link(link: &str) -> String {
         .expect("a token in the link")
         .to_owned()
 }
+
+/// Sends a request and reads the answer: (status, JSON body or `Null`).
+/// The one place tests send from, so a failed send names itself.
+pub async fn fetch(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("response body read");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `.sent().await` in place of `.send().await.unwrap()`: one place that
+/// says which request failed to go out.
+pub trait RequestExt {
+    fn sent(self) -> impl std::future::Future<Output = reqwest::Response> + Send;
+}
+
+impl RequestExt for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send().await.expect("request sent")
+    }
+}

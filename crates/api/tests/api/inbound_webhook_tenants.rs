@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
 use crate::inbound_webhooks::{SECRET, add_integration, event};
 
 const LEGACY: &str = "/api/webhooks/elevenlabs/post-call";
@@ -25,9 +25,8 @@ async fn post(app: &TestApp, path: &str, body: &[u8], signature: &str) -> (u16, 
         .header("content-type", "application/json")
         .header("ElevenLabs-Signature", signature)
         .body(body.to_vec())
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -35,9 +34,8 @@ async fn post(app: &TestApp, path: &str, body: &[u8], signature: &str) -> (u16, 
 async fn create_agent(app: &TestApp, user: &TestUser, external_id: &str) -> u16 {
     app.authed(Method::POST, "/api/agents", user)
         .json(&json!({ "name": "Support", "externalAgentId": external_id }))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -45,9 +43,8 @@ async fn create_agent(app: &TestApp, user: &TestUser, external_id: &str) -> u16 
 async fn calls_of(app: &TestApp, user: &TestUser) -> Vec<String> {
     let page: Value = app
         .authed(Method::GET, "/api/call-logs", user)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

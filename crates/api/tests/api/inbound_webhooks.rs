@@ -13,7 +13,7 @@ use storage::schema::{call_logs, integrations};
 use uuid::Uuid;
 
 use crate::call_logs::insert_agent;
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{RequestExt, TestApp, spawn_app};
 
 const PATH: &str = "/api/webhooks/elevenlabs/post-call";
 pub(crate) const SECRET: &str = "wsec_test_secret_value";
@@ -71,7 +71,7 @@ async fn post(app: &TestApp, body: &[u8], signature: Option<String>) -> reqwest:
     if let Some(signature) = signature {
         request = request.header("ElevenLabs-Signature", signature);
     }
-    request.send().await.unwrap()
+    request.sent().await
 }
 
 fn sign(body: &[u8], at: i64) -> String {
@@ -119,9 +119,8 @@ async fn a_signed_event_is_stored_once_and_replays_change_nothing() {
     let (status, stored) = {
         let r = app
             .authed(Method::GET, &format!("/api/call-logs/{call_id}"), &user)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         (r.status(), r.json::<Value>().await.unwrap())
     };
     assert_eq!(status, 200);
@@ -143,9 +142,8 @@ async fn a_signed_event_is_stored_once_and_replays_change_nothing() {
     assert_eq!(call_count(&app).await, 1);
     let again: Value = app
         .authed(Method::GET, &format!("/api/call-logs/{call_id}"), &user)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -245,9 +243,8 @@ async fn the_overview_shows_an_inbound_call_immediately() {
     assert_eq!(after["total"], 1);
     let overview: Value = app
         .authed(Method::GET, "/api/analytics/overview", &user)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_PASSWORD, spawn_app, token_from_link};
+use crate::helpers::{RequestExt, TEST_PASSWORD, spawn_app, token_from_link};
 
 #[tokio::test]
 async fn invitations_are_listed_and_revoked() {
@@ -13,18 +13,16 @@ async fn invitations_are_listed_and_revoked() {
     let invite = app
         .authed(Method::POST, "/api/users/invite", &owner)
         .json(&json!({"email": "new.hire@example.com", "role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(invite.status(), 201);
     let invitation: Value = invite.json().await.unwrap();
     let id = invitation["id"].as_str().unwrap();
 
     let list = app
         .authed(Method::GET, "/api/invitations", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(list.status(), 200);
     let text = list.text().await.unwrap();
     let list: Value = serde_json::from_str(&text).unwrap();
@@ -46,51 +44,45 @@ async fn invitations_are_listed_and_revoked() {
     let path = format!("/api/invitations/{id}");
     assert_eq!(
         app.authed(Method::GET, "/api/invitations", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
     assert_eq!(
         app.authed(Method::DELETE, &path, &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
     let stranger = app.register().await;
     assert_eq!(
         app.authed(Method::DELETE, &path, &stranger)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         404
     );
 
     assert_eq!(
         app.authed(Method::DELETE, &path, &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         204
     );
     assert_eq!(
         app.authed(Method::DELETE, &path, &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         404
     );
     let list: Value = app
         .authed(Method::GET, "/api/invitations", &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

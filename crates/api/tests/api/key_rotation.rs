@@ -11,8 +11,8 @@ use storage::schema::{email_outbox, integrations, webhooks};
 use storage::test_cli::output_without_secrets;
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
 use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, TestApp};
 use crate::inbound_webhooks::add_integration;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_echosenseix-api");
@@ -76,16 +76,14 @@ async fn rotation_moves_every_secret_to_the_new_key_once() {
     let created = app
         .authed(Method::POST, "/api/webhooks", &owner)
         .json(&json!({"url": "https://hooks.example.com/in", "events": ["call.completed"]}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(created.status(), 201);
     let invited = app
         .authed(Method::POST, "/api/users/invite", &owner)
         .json(&json!({"email": "rotate@example.com", "role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(invited.status(), 201);
     let before = sealed_values(&app).await;
     let link =

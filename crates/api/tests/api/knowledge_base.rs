@@ -6,15 +6,14 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
 
 async fn create(app: &TestApp, user: &TestUser, body: Value) -> Value {
     let response = app
         .authed(Method::POST, "/api/knowledge-base/entries", user)
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201, "{body}");
     response.json().await.unwrap()
 }
@@ -23,9 +22,8 @@ async fn search(app: &TestApp, user: &TestUser, body: Value) -> (u16, Value) {
     let response = app
         .authed(Method::POST, "/api/knowledge-base/search", user)
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -199,9 +197,8 @@ async fn search_and_stats_see_only_the_callers_organization() {
     assert_eq!(body["results"], json!([]));
     let stats: Value = app
         .authed(Method::GET, "/api/knowledge-base/stats", &bob)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -217,9 +214,8 @@ async fn stats_count_entries_categories_documents_and_agents() {
     corpus(&app, &user).await;
     let response = app
         .authed(Method::GET, "/api/knowledge-base/stats", &user)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let stats: Value = response.json().await.unwrap();
     assert_eq!(stats["totalEntries"], 5);
@@ -254,9 +250,8 @@ async fn entries_crud_with_roles() {
 
     let got: Value = app
         .authed(Method::GET, &path, &member)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -268,9 +263,8 @@ async fn entries_crud_with_roles() {
             "/api/knowledge-base/entries?page=1&limit=10",
             &member,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(list.status(), 200);
     let list: Value = list.json().await.unwrap();
     assert_eq!(list["total"], 1);
@@ -284,9 +278,8 @@ async fn entries_crud_with_roles() {
                 &format!("/api/knowledge-base/entries{bad}"),
                 &member,
             )
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 422, "{bad}");
     }
 
@@ -294,9 +287,8 @@ async fn entries_crud_with_roles() {
     let patched = app
         .authed(Method::PATCH, &path, &member)
         .json(&json!({"content": "Return items within 30 days.", "category": null}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(patched.status(), 200);
     let patched: Value = patched.json().await.unwrap();
     assert_eq!(patched["content"], "Return items within 30 days.");
@@ -312,37 +304,26 @@ async fn entries_crud_with_roles() {
     let empty = app
         .authed(Method::PATCH, &path, &member)
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(empty.status(), 422);
 
     // Members may not delete; admins may.
-    let r = app
-        .authed(Method::DELETE, &path, &member)
-        .send()
-        .await
-        .unwrap();
+    let r = app.authed(Method::DELETE, &path, &member).sent().await;
     assert_eq!(r.status(), 403);
-    let r = app
-        .authed(Method::DELETE, &path, &admin)
-        .send()
-        .await
-        .unwrap();
+    let r = app.authed(Method::DELETE, &path, &admin).sent().await;
     assert_eq!(r.status(), 204);
     assert_eq!(
         app.authed(Method::GET, &path, &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         404
     );
     assert_eq!(
         app.authed(Method::DELETE, &path, &admin)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         404
     );
@@ -357,9 +338,8 @@ async fn entry_validation_and_body_errors() {
     let r = app
         .authed(Method::POST, url, &user)
         .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     let fields = &body["error"]["details"]["fields"];
@@ -371,9 +351,8 @@ async fn entry_validation_and_body_errors() {
     let r = app
         .authed(Method::POST, url, &user)
         .json(&json!({"title": " ", "content": "x", "category": "", "tags": [""], "metadata": [1]}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     let fields = &body["error"]["details"]["fields"];
@@ -383,49 +362,43 @@ async fn entry_validation_and_body_errors() {
     let r = app
         .authed(Method::POST, url, &user)
         .json(&json!({"title": "t".repeat(501), "content": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 422);
 
     let r = app
         .authed(Method::POST, url, &user)
         .header("content-type", "application/json")
         .body("{\"title\": ")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 400);
     let r = app
         .authed(Method::POST, url, &user)
         .header("content-type", "text/plain")
         .body("hi")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 415);
     let r = app
         .authed(Method::POST, "/api/knowledge-base/search", &user)
         .body("query=x")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 415);
     let r = app
         .client
         .post(app.url(url))
         .json(&json!({"title": "a", "content": "b"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 401);
     let r = app
         .client
         .post(app.url("/api/knowledge-base/search"))
         .json(&json!({"query": "a"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -450,25 +423,23 @@ async fn another_organizations_entry_and_malformed_ids_are_404() {
         "/api/knowledge-base/entries/not-a-uuid",
         "/api/knowledge-base/entries/00000000-0000-0000-0000-000000000000",
     ] {
-        let r = app.authed(Method::GET, p, &bob).send().await.unwrap();
+        let r = app.authed(Method::GET, p, &bob).sent().await;
         assert_eq!(r.status(), 404, "{p}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");
         let r = app
             .authed(Method::PATCH, p, &bob)
             .json(&json!({"title": "mine"}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 404, "{p}");
-        let r = app.authed(Method::DELETE, p, &bob).send().await.unwrap();
+        let r = app.authed(Method::DELETE, p, &bob).sent().await;
         assert_eq!(r.status(), 404, "{p}");
     }
     let still: Value = app
         .authed(Method::GET, &path, &alice)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

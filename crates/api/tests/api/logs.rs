@@ -10,7 +10,7 @@ use serde_json::json;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::helpers::{TEST_PASSWORD, spawn_app};
+use crate::helpers::{RequestExt, TEST_PASSWORD, spawn_app};
 
 static BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
@@ -85,9 +85,8 @@ async fn no_log_line_contains_a_password_a_token_or_a_credential() {
     let key: serde_json::Value = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "ci", "role": "member"}))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -100,18 +99,15 @@ async fn no_log_line_contains_a_password_a_token_or_a_credential() {
         .client
         .get(app.url("/api/agents"))
         .bearer_auth(&api_key)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(used.status(), 200);
     let provider_key = format!("sk-live-{}", uuid::Uuid::new_v4().simple());
     let created = app
         .authed(Method::POST, "/api/providers", &owner)
         .json(&json!({"providerType": "llm", "providerName": "openai", "displayName": "Main",
                       "credentials": {"apiKey": provider_key}, "config": {"baseUrl": "http://127.0.0.1:9"}}))
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     assert_eq!(created.status(), 201);
     secrets.push(provider_key);
     let webhook_secret = format!("whs-{}", uuid::Uuid::new_v4().simple());
@@ -119,18 +115,15 @@ async fn no_log_line_contains_a_password_a_token_or_a_credential() {
     let saved = app
         .authed(Method::POST, "/api/integrations", &owner)
         .json(&json!({"provider": "elevenlabs", "credentials": {"apiKey": integration_key, "webhookSecret": webhook_secret}}))
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     assert!(saved.status().is_success());
     secrets.push(integration_key);
     secrets.push(webhook_secret);
     let hook: serde_json::Value = app
         .authed(Method::POST, "/api/webhooks", &owner)
         .json(&json!({"url": "https://example.com/hook", "events": ["agent.created"]}))
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -145,9 +138,8 @@ async fn no_log_line_contains_a_password_a_token_or_a_credential() {
         .client
         .post(app.url("/api/auth/logout"))
         .bearer_auth(&second_token)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(logout.status(), 204);
 
     let logs = captured();

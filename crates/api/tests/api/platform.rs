@@ -6,7 +6,7 @@ use reqwest::Method;
 use storage::events::Event;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{Options, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, spawn_app, spawn_app_with};
 
 async fn next_text(
     ws: &mut tokio_tungstenite::WebSocketStream<
@@ -98,16 +98,14 @@ async fn per_token_budget_answers_429_with_retry_after() {
     for _ in 0..5 {
         let response = app
             .authed(Method::GET, "/api/user/profile", &user)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_ne!(response.status(), 429);
     }
     let response = app
         .authed(Method::GET, "/api/user/profile", &user)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 429);
     let retry: u64 = response.headers()["retry-after"]
         .to_str()
@@ -121,9 +119,8 @@ async fn per_token_budget_answers_429_with_retry_after() {
     let other = app.new_org_user("member").await;
     let response = app
         .authed(Method::GET, "/api/user/profile", &other)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -139,9 +136,8 @@ async fn per_token_budget_fails_open_without_redis() {
     for _ in 0..5 {
         let response = app
             .authed(Method::GET, "/api/user/profile", &user)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(response.status(), 200);
     }
 }
@@ -158,9 +154,8 @@ async fn metrics_expose_requests_pools_and_memory() {
         .client
         .get(app.url("/metrics"))
         .bearer_auth("scrape-token-0123456789")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     for needle in [
@@ -214,9 +209,8 @@ async fn every_response_carries_a_request_id_and_is_compressed_on_request() {
         .client
         .get(app.url("/api/openapi.json"))
         .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(response.headers().contains_key("x-request-id"));
     assert_eq!(
         response

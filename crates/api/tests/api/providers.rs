@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Options, TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TestApp, TestUser, spawn_app, spawn_app_with};
 
 /// The key the local provider accepts.
 pub const GOOD_KEY: &str = "sk-live-GOOD-0123456789abcdef";
@@ -93,7 +93,7 @@ pub async fn audit_rows(app: &TestApp, org: Uuid) -> Vec<(String, Value)> {
 /// Sends a request and returns (status, body text), failing the test if the
 /// body carries either raw key.
 pub async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
+    let response = request.sent().await;
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     assert!(

@@ -6,7 +6,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, TestUser, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TestApp, TestUser, spawn_app_with};
 
 async fn upload(app: &TestApp, user: &TestUser, bytes: &[u8]) -> (u16, Value) {
     let part = Part::bytes(bytes.to_vec())
@@ -16,9 +16,8 @@ async fn upload(app: &TestApp, user: &TestUser, bytes: &[u8]) -> (u16, Value) {
     let response = app
         .authed(Method::POST, "/api/documents/upload", user)
         .multipart(Form::new().part("document", part))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -73,9 +72,8 @@ async fn entry(
     let response = app
         .authed(method, path, user)
         .json(&json!({"title": "FAQ", "content": content}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

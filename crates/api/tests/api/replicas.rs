@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use storage::test_support::pg_cluster::PgCluster;
 
-use crate::helpers::{Options, TestApp, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TestApp, spawn_app_with};
 
 async fn health(app: &TestApp) -> Value {
     app.get("/health").await.json().await.unwrap()
@@ -84,18 +84,16 @@ async fn writers_read_their_writes_while_replicas_lag() {
     let created = app
         .authed(Method::POST, "/api/agents", &writer)
         .json(&json!({ "name": "Reception" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(created.status(), 201);
     let id = created.json::<Value>().await.unwrap()["id"].clone();
     // At once, twice (the second answer comes from the cache the first filled).
     for _ in 0..2 {
         let list: Value = app
             .authed(Method::GET, "/api/agents", &writer)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -107,17 +105,12 @@ async fn writers_read_their_writes_while_replicas_lag() {
             &format!("/api/agents/{}", id.as_str().unwrap()),
             &writer,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(single.status(), 200);
     // The writer's reads did not touch a replica; the other organization's do.
     assert_eq!(replica_reads(&health(&app).await), before);
-    let users = app
-        .authed(Method::GET, "/api/users", &reader)
-        .send()
-        .await
-        .unwrap();
+    let users = app.authed(Method::GET, "/api/users", &reader).sent().await;
     assert_eq!(users.status(), 200);
     let after = health(&app).await;
     assert_eq!(replica_reads(&after), before + 1, "{after}");

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -60,9 +60,8 @@ async fn create_key(app: &TestApp, user: &TestUser, body: Value) -> (String, Str
     let response = app
         .authed(Method::POST, "/api/api-keys", user)
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     (
@@ -75,9 +74,8 @@ async fn status_with(app: &TestApp, token: &str, method: Method, path: &str) -> 
     app.client
         .request(method, app.url(path))
         .bearer_auth(token)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -91,9 +89,8 @@ async fn a_socket_closes_when_its_session_logs_out_on_another_instance() {
     let mut here = open(app.port, &owner.token).await;
     let response = app
         .authed(Method::POST, "/api/auth/logout", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(close_code(&mut here).await, Some(1008));
     assert_eq!(close_code(&mut on_peer).await, Some(1008));
@@ -108,9 +105,8 @@ async fn a_socket_closes_when_its_api_key_is_revoked_and_others_stay_open() {
     let mut session = open(app.port, &owner.token).await;
     let response = app
         .authed(Method::DELETE, &format!("/api/api-keys/{id}"), &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(close_code(&mut keyed).await, Some(1008));
     // The owner's own socket re-checked too, and stays: events still flow.
@@ -143,9 +139,8 @@ async fn a_socket_closes_when_its_user_is_removed() {
             &format!("/api/users/{}", member.user_id),
             &owner,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(close_code(&mut ws).await, Some(1008));
 }
@@ -181,9 +176,8 @@ async fn a_demoted_admins_key_loses_admin_rights_and_a_removed_ones_stops() {
             &owner,
         )
         .json(&json!({"role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(demote.status(), 200);
     // An admin route refuses the key now; member routes still work.
     assert_eq!(
@@ -201,9 +195,8 @@ async fn a_demoted_admins_key_loses_admin_rights_and_a_removed_ones_stops() {
             &format!("/api/users/{}", admin.user_id),
             &owner,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(remove.status(), 204);
     assert_eq!(
         status_with(&app, &key, Method::GET, "/api/agents").await,
@@ -212,9 +205,8 @@ async fn a_demoted_admins_key_loses_admin_rights_and_a_removed_ones_stops() {
     // The removed creator's keys are listed as gone, not as live.
     let list: Value = app
         .authed(Method::GET, "/api/api-keys", &owner)
-        .send()
+        .sent()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

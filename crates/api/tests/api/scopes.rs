@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, spawn_app};
 
 async fn status(
     app: &crate::helpers::TestApp,
@@ -19,7 +19,7 @@ async fn status(
     if method == Method::POST {
         request = request.json(&json!({"name": "Support bot", "platform": "elevenlabs"}));
     }
-    let response = request.send().await.unwrap();
+    let response = request.sent().await;
     let code = response.status().as_u16();
     (code, response.json().await.unwrap_or(Value::Null))
 }
@@ -31,9 +31,8 @@ async fn a_key_may_use_only_its_scopes() {
     let response = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "reader", "role": "admin", "scopes": ["agents:read", "team:write"]}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     assert_eq!(created["scopes"], json!(["agents:read", "team:write"]));
@@ -69,9 +68,8 @@ async fn a_key_may_use_only_its_scopes() {
     // Sessions carry no scopes: the owner's own token is unaffected.
     let own = app
         .authed(Method::GET, "/api/call-logs", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(own.status(), 200);
 }
 

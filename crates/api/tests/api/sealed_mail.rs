@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_PASSWORD, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TEST_PASSWORD, TestUser, spawn_app};
 
 /// The first link to `path` in an `.eml` file, its quoted-printable encoding undone.
 fn link_in(eml: &str, path: &str) -> Option<String> {
@@ -86,9 +86,8 @@ async fn a_reset_link_is_sealed_at_rest_and_works_from_the_mail_the_worker_wrote
     let invite = app
         .authed(reqwest::Method::POST, "/api/users/invite", &owner)
         .json(&json!({"email": "invitee@example.com", "role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(invite.status(), 201);
     let raw = app
         .outbox_raw_data("invitee@example.com", "invitation")

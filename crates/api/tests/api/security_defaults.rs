@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Options, TEST_PASSWORD, spawn_app, spawn_app_with};
+use crate::helpers::{Options, RequestExt, TEST_PASSWORD, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
@@ -55,9 +55,8 @@ async fn answers_carrying_tokens_are_not_stored() {
     let key = app
         .authed(Method::POST, "/api/api-keys", &owner)
         .json(&json!({"name": "k"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(key.status(), 201);
     assert_eq!(key.headers()["cache-control"], "no-store");
     let register = app
@@ -89,9 +88,8 @@ async fn preflight(app: &crate::helpers::TestApp, origin: &str) -> reqwest::Resp
         .header("origin", origin)
         .header("access-control-request-method", "GET")
         .header("access-control-request-headers", "authorization")
-        .send()
+        .sent()
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -107,9 +105,8 @@ async fn cors_is_closed_by_default_and_open_to_listed_origins_only() {
         .client
         .get(app.url("/health"))
         .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(!simple.headers().contains_key("access-control-allow-origin"));
 
     let mut options = Options::default();
@@ -141,17 +138,15 @@ async fn metrics_answer_only_the_metrics_token() {
         .client
         .get(app.url("/metrics"))
         .bearer_auth("metrics-token-wrong")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(wrong.status(), 401);
     let right = app
         .client
         .get(app.url("/metrics"))
         .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(right.status(), 200);
     assert!(
         right

@@ -3,14 +3,13 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_PASSWORD, TestApp, TestUser, spawn_app, token_from_link};
+use crate::helpers::{RequestExt, TEST_PASSWORD, TestApp, TestUser, spawn_app, token_from_link};
 
 async fn invite(app: &TestApp, by: &TestUser, email: &str, role: &str) -> reqwest::Response {
     app.authed(Method::POST, "/api/users/invite", by)
         .json(&json!({"email": email, "role": role}))
-        .send()
+        .sent()
         .await
-        .unwrap()
 }
 
 async fn code(response: reqwest::Response) -> String {
@@ -31,9 +30,8 @@ async fn list_users_is_paginated_and_scoped_to_the_organization() {
 
     let response = app
         .authed(Method::GET, "/api/users?page=1&limit=2", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["total"], 3);
@@ -44,15 +42,13 @@ async fn list_users_is_paginated_and_scoped_to_the_organization() {
 
     let bad = app
         .authed(Method::GET, "/api/users?limit=0", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad.status(), 422);
     let bad = app
         .authed(Method::GET, "/api/users?page=0", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad.status(), 422);
     assert_eq!(app.get("/api/users").await.status(), 401);
 }
@@ -196,24 +192,21 @@ async fn members_cannot_manage_the_team() {
     let patch = app
         .authed(Method::PATCH, &path, &member)
         .json(&json!({"role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(patch.status(), 403);
     assert_eq!(
         app.authed(Method::DELETE, &path, &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
     // Listing the team is open to members.
     assert_eq!(
         app.authed(Method::GET, "/api/users", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -228,18 +221,16 @@ async fn a_role_change_applies_at_once_and_is_audited() {
     let response = app
         .authed(Method::PATCH, &path, &owner)
         .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["role"], "admin");
     // The old session carried the old role: it is gone.
     assert_eq!(
         app.authed(Method::GET, "/api/user/profile", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         401
     );
@@ -252,9 +243,8 @@ async fn a_role_change_applies_at_once_and_is_audited() {
     let bad = app
         .authed(Method::PATCH, &path, &owner)
         .json(&json!({"role": "boss"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad.status(), 422);
 }
 
@@ -266,9 +256,8 @@ async fn the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners() {
     let response = app
         .authed(Method::PATCH, &own_path, &owner)
         .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 409);
     assert_eq!(code(response).await, "last_owner");
 
@@ -276,23 +265,20 @@ async fn the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners() {
     let response = app
         .authed(Method::PATCH, &own_path, &admin)
         .json(&json!({"role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 403);
     let admin_path = format!("/api/users/{}", admin.user_id);
     let response = app
         .authed(Method::PATCH, &admin_path, &admin)
         .json(&json!({"role": "owner"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 403);
     assert_eq!(
         app.authed(Method::DELETE, &own_path, &admin)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         403
     );
@@ -301,16 +287,14 @@ async fn the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners() {
     let response = app
         .authed(Method::PATCH, &admin_path, &owner)
         .json(&json!({"role": "owner"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let response = app
         .authed(Method::PATCH, &own_path, &owner)
         .json(&json!({"role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -322,37 +306,30 @@ async fn removing_users() {
     app.set_password(member.user_id, TEST_PASSWORD).await;
 
     let own = format!("/api/users/{}", owner.user_id);
-    let response = app
-        .authed(Method::DELETE, &own, &owner)
-        .send()
-        .await
-        .unwrap();
+    let response = app.authed(Method::DELETE, &own, &owner).sent().await;
     assert_eq!(response.status(), 409);
     assert_eq!(code(response).await, "cannot_remove_self");
 
     let path = format!("/api/users/{}", member.user_id);
     assert_eq!(
         app.authed(Method::DELETE, &path, &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         204
     );
     assert_eq!(
         app.authed(Method::GET, "/api/user/profile", &member)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         401
     );
     assert_eq!(app.login(&member.email, TEST_PASSWORD).await.status(), 401);
     assert_eq!(
         app.authed(Method::DELETE, &path, &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         404
     );
@@ -372,30 +349,26 @@ async fn another_organizations_users_are_404() {
     let patch = app
         .authed(Method::PATCH, &path, &owner)
         .json(&json!({"role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(patch.status(), 404);
     assert_eq!(
         app.authed(Method::DELETE, &path, &owner)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         404
     );
     let malformed = app
         .authed(Method::DELETE, "/api/users/not-a-uuid", &owner)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(malformed.status(), 404);
     // The stranger is untouched.
     assert_eq!(
         app.authed(Method::GET, "/api/user/profile", &stranger)
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         200
     );

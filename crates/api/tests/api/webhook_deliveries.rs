@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::documents::pending;
 use crate::enqueue::{queued_row_ids, subscribe};
-use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, spawn_app};
 
 #[tokio::test]
 async fn a_test_delivery_is_queued_and_listed() {
@@ -20,9 +20,8 @@ async fn a_test_delivery_is_queued_and_listed() {
 
     let response = app
         .authed(Method::POST, &format!("/api/webhooks/{hook}/test"), &admin)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 202);
     let body: Value = response.json().await.unwrap();
     let delivery: Uuid = body["deliveryId"].as_str().unwrap().parse().unwrap();
@@ -36,9 +35,8 @@ async fn a_test_delivery_is_queued_and_listed() {
     let response = app
         .authed(Method::POST, "/api/agents", &admin)
         .json(&json!({ "name": "Reception" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 201);
 
     let response = app
@@ -47,9 +45,8 @@ async fn a_test_delivery_is_queued_and_listed() {
             &format!("/api/webhooks/{hook}/deliveries?page=1&limit=10"),
             &admin,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let page: Value = response.json().await.unwrap();
     assert_eq!(page["total"], 1);
@@ -76,9 +73,8 @@ async fn a_test_delivery_is_queued_and_listed() {
             &format!("/api/webhooks/{hook}/deliveries?limit=0"),
             &admin,
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(bad.status(), 422);
 }
 
@@ -94,24 +90,15 @@ async fn members_get_403_and_other_organizations_404() {
         (Method::GET, format!("/api/webhooks/{hook}/deliveries")),
         (Method::POST, format!("/api/webhooks/{hook}/test")),
     ] {
-        let as_member = app
-            .authed(method.clone(), &path, &member)
-            .send()
-            .await
-            .unwrap();
+        let as_member = app.authed(method.clone(), &path, &member).sent().await;
         assert_eq!(as_member.status(), 403, "{path}");
-        let as_stranger = app
-            .authed(method.clone(), &path, &stranger)
-            .send()
-            .await
-            .unwrap();
+        let as_stranger = app.authed(method.clone(), &path, &stranger).sent().await;
         assert_eq!(as_stranger.status(), 404, "{path}");
         let anonymous = app
             .client
             .request(method.clone(), app.url(&path))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(anonymous.status(), 401, "{path}");
     }
     for path in [
@@ -125,11 +112,7 @@ async fn members_get_403_and_other_organizations_404() {
             Method::GET
         };
         assert_eq!(
-            app.authed(method, &path, &owner)
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            app.authed(method, &path, &owner).sent().await.status(),
             404,
             "{path}"
         );

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{RequestExt, spawn_app};
 use crate::providers::{audit_rows, call};
 
 #[tokio::test]
@@ -54,9 +54,8 @@ async fn create_shows_the_secret_once_list_and_delete() {
 
     let response = app
         .authed(Method::GET, "/api/webhooks?page=1&limit=10", &admin)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     assert!(

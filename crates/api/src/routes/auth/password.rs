@@ -17,9 +17,10 @@ use storage::rate_limit::{self, Limit};
 
 use super::invalid_token;
 use crate::audit::{self, AuditEvent};
-use crate::auth::input::{Email, FieldErrors, NewPassword};
+use crate::auth::input::{Email, NewPassword};
 use crate::auth::session::acting_user;
 use crate::error::{ApiError, ApiResult};
+use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;

@@ -18,12 +18,14 @@ use super::dto::{
 };
 use super::{email_conflict, email_taken};
 use crate::audit::{self, AuditEvent};
-use crate::auth::input::{DisplayName, Email, FieldErrors, NewPassword};
+use crate::auth::input::{DisplayName, Email, NewPassword};
 use crate::auth::principal::bearer_token;
 use crate::auth::session::{acting_user, issue};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::input::FieldErrors;
+use crate::input::text::is_clean;
 use crate::password;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -206,7 +208,13 @@ pub async fn login(
 
     let checked = async {
         // The connection goes back to the pool before argon2 runs.
-        let user = users::find_by_email(&mut *state.db.get().await?, email.trim()).await?;
+        // An address with a control character (a NUL) names no account and
+        // never reaches the database, which could not compare it anyway.
+        let user = if is_clean(email.trim()) {
+            users::find_by_email(&mut *state.db.get().await?, email.trim()).await?
+        } else {
+            None
+        };
         let verified = match &user {
             Some(user) => password::verify(password, user.password_hash.clone()).await?,
             None => password::verify_dummy(password).await?,

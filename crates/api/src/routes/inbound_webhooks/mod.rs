@@ -7,21 +7,25 @@
 //! refreshed. The legacy URL without an organization serves an external id
 //! that exactly one organization uses.
 
+mod payload;
+
 use crate::cached::invalidate;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use storage::cache::Namespace;
-use storage::models::call_logs::{self, NewCallLog};
+use storage::models::call_logs::{self};
 use storage::models::{agents, analytics, integrations};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use payload::Event;
+
 pub use crate::webhook_signature::sign;
 use crate::webhook_signature::{Signature, invalid_signature};
 
@@ -51,127 +55,6 @@ pub struct Received {
     received: bool,
     /// The stored call; absent for event types that carry no call.
     call_id: Option<Uuid>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    data: EventData,
-}
-
-#[derive(Debug, Deserialize)]
-struct EventData {
-    conversation_id: String,
-    status: Option<String>,
-    #[serde(default)]
-    transcript: Option<Value>,
-    #[serde(default)]
-    metadata: Metadata,
-    #[serde(default)]
-    analysis: Analysis,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Metadata {
-    start_time_unix_secs: Option<i64>,
-    call_duration_secs: Option<f64>,
-    /// Dollars.
-    cost: Option<f64>,
-    termination_reason: Option<String>,
-    phone_call: Option<PhoneCall>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PhoneCall {
-    direction: Option<String>,
-    external_number: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Analysis {
-    transcript_summary: Option<String>,
-    call_successful: Option<String>,
-}
-
-/// ElevenLabs' conversation status in our vocabulary.
-fn map_status(status: Option<&str>) -> &'static str {
-    match status {
-        Some("initiated") => "initiated",
-        Some("in-progress" | "in_progress" | "processing") => "in_progress",
-        Some("failed") => "failed",
-        Some("no_answer" | "no-answer") => "no_answer",
-        Some("busy") => "busy",
-        // "done", absent, or a status newer than this code: the call ended.
-        _ => "completed",
-    }
-}
-
-impl EventData {
-    fn into_call(self, org: Uuid, agent: Uuid) -> ApiResult<NewCallLog> {
-        if self.conversation_id.is_empty() || self.conversation_id.len() > 200 {
-            return Err(ApiError::invalid_field(
-                "data.conversation_id",
-                "must be 1 to 200 characters",
-            ));
-        }
-        let m = self.metadata;
-        let duration = m.call_duration_secs.unwrap_or(0.0);
-        if !(0.0..=i32::MAX as f64).contains(&duration) {
-            return Err(ApiError::invalid_field(
-                "data.metadata.call_duration_secs",
-                "must be 0 or more",
-            ));
-        }
-        let cost = m.cost.unwrap_or(0.0);
-        if !(0.0..=1e9).contains(&cost) {
-            return Err(ApiError::invalid_field(
-                "data.metadata.cost",
-                "must be 0 or more",
-            ));
-        }
-        let started_at = match m.start_time_unix_secs {
-            Some(secs) => DateTime::from_timestamp(secs, 0).ok_or_else(|| {
-                ApiError::invalid_field("data.metadata.start_time_unix_secs", "out of range")
-            })?,
-            None => Utc::now(),
-        };
-        let duration_seconds = duration.round() as i32;
-        let (direction, phone_number) = match m.phone_call {
-            Some(p) => (
-                if p.direction.as_deref() == Some("outbound") {
-                    "outbound"
-                } else {
-                    "inbound"
-                },
-                p.external_number,
-            ),
-            None => ("web", None),
-        };
-        Ok(NewCallLog {
-            organization_id: org,
-            agent_id: Some(agent),
-            platform: PLATFORM.into(),
-            conversation_id: self.conversation_id,
-            phone_number,
-            direction: direction.into(),
-            status: map_status(self.status.as_deref()).into(),
-            duration_seconds,
-            cost_micros: (cost * 1_000_000.0).round() as i64,
-            transcript: self
-                .transcript
-                .filter(|t| !t.is_null())
-                .unwrap_or_else(|| json!([])),
-            summary: self.analysis.transcript_summary,
-            metadata: json!({
-                "platformStatus": self.status,
-                "callSuccessful": self.analysis.call_successful,
-                "terminationReason": m.termination_reason,
-            }),
-            started_at,
-            ended_at: Some(started_at + chrono::Duration::seconds(i64::from(duration_seconds))),
-        })
-    }
 }
 
 /// The body, at most `limit` bytes (413 past it).
@@ -352,17 +235,4 @@ fn call_event(call: &call_logs::CallLog) -> Value {
         "durationSeconds": call.duration_seconds,
         "startedAt": call.started_at,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statuses_map_to_ours() {
-        assert_eq!(map_status(Some("done")), "completed");
-        assert_eq!(map_status(Some("in-progress")), "in_progress");
-        assert_eq!(map_status(Some("failed")), "failed");
-        assert_eq!(map_status(None), "completed");
-    }
 }

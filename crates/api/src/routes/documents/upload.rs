@@ -1,165 +1,36 @@
-//! `/api/documents`: uploads for the knowledge base. The upload is streamed
-//! into file storage (never more than `UPLOAD_MAX_BYTES`), recorded as a
-//! queued `documents` row and handed to the document-processing queue; the
-//! worker extracts, chunks and indexes it. Any role may upload and read.
+//! `POST /api/documents/upload`: the multipart file streamed into storage within a byte budget and the quotas, then queued for processing.
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
-use serde::Serialize;
 use serde_json::json;
 use storage::cache::Namespace;
-use storage::models::documents::{self, Document, NewDocument};
-use storage::pagination::Page;
+use storage::models::documents::{self, NewDocument};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::invalidate;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageQuery;
 use crate::state::AppState;
 use storage::file_store::sanitize_name;
 
+use super::{UploadForm, Uploaded};
+
 /// The multipart field that carries the file.
-const FIELD: &str = "document";
+pub(super) const FIELD: &str = "document";
 /// Room for multipart boundaries and part headers on top of the file.
-const MULTIPART_OVERHEAD: usize = 64 * 1024;
-const MAX_NAME: usize = 255;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/documents/upload").route(web::post().to(upload)))
-        .service(web::resource("/documents").route(web::get().to(list)))
-        .service(web::resource("/documents/{id}/status").route(web::get().to(status)));
-}
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(upload, list, status),
-    components(schemas(UploadForm, Uploaded, DocumentResponse, DocumentPage, DocumentStatus))
-)]
-pub struct Doc;
-
-/// `multipart/form-data` with one file field.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct UploadForm {
-    /// txt, md, html, pdf, docx, csv or json.
-    #[schema(value_type = String, format = Binary)]
-    document: Vec<u8>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Uploaded {
-    document_id: Uuid,
-    /// `queued` until a worker takes it.
-    status: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DocumentResponse {
-    id: Uuid,
-    original_name: String,
-    content_type: String,
-    size_bytes: i64,
-    /// queued, processing, completed or failed.
-    status: String,
-    /// 0 to 100.
-    progress: i16,
-    total_pages: Option<i32>,
-    processed_pages: i32,
-    /// Knowledge-base entries cut from it.
-    chunk_count: i32,
-    error: Option<String>,
-    processed_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Document> for DocumentResponse {
-    fn from(d: Document) -> Self {
-        Self {
-            id: d.id,
-            original_name: d.original_name,
-            content_type: d.content_type,
-            size_bytes: d.size_bytes,
-            status: d.status,
-            progress: d.progress,
-            total_pages: d.total_pages,
-            processed_pages: d.processed_pages,
-            chunk_count: d.chunk_count,
-            error: d.error_message,
-            processed_at: d.processed_at,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DocumentPage {
-    data: Vec<DocumentResponse>,
-    total: i64,
-    page: i64,
-    page_size: i64,
-    total_pages: i64,
-}
-
-impl From<Page<DocumentResponse>> for DocumentPage {
-    fn from(p: Page<DocumentResponse>) -> Self {
-        Self {
-            data: p.data,
-            total: p.total,
-            page: p.page,
-            page_size: p.page_size,
-            total_pages: p.total_pages,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DocumentStatus {
-    id: Uuid,
-    status: String,
-    progress: i16,
-    total_pages: Option<i32>,
-    processed_pages: i32,
-    chunk_count: i32,
-    /// Why processing failed, when it did.
-    error: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Document> for DocumentStatus {
-    fn from(d: Document) -> Self {
-        Self {
-            id: d.id,
-            status: d.status,
-            progress: d.progress,
-            total_pages: d.total_pages,
-            processed_pages: d.processed_pages,
-            chunk_count: d.chunk_count,
-            error: d.error_message,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
-}
+pub(super) const MULTIPART_OVERHEAD: usize = 64 * 1024;
+pub(super) const MAX_NAME: usize = 255;
 
 /// What was written to file storage.
-struct Stored {
-    original_name: String,
-    content_type: &'static str,
-    size: usize,
+pub(super) struct Stored {
+    pub(super) original_name: String,
+    pub(super) content_type: &'static str,
+    pub(super) size: usize,
 }
 
 #[utoipa::path(
@@ -264,7 +135,7 @@ pub async fn upload(
 /// Reads every field: the first `document` is streamed into storage (its
 /// key and description set as soon as it is written), the others are
 /// skipped, all within one byte budget.
-async fn read_fields(
+pub(super) async fn read_fields(
     state: &AppState,
     payload: &mut Multipart,
     org: Uuid,
@@ -297,7 +168,7 @@ async fn read_fields(
 
 /// The file's name and the content type of its format; 415 when no
 /// extractor reads it.
-fn describe(field: &Field) -> ApiResult<(String, &'static str)> {
+pub(super) fn describe(field: &Field) -> ApiResult<(String, &'static str)> {
     let name: String = field
         .content_disposition()
         .and_then(|cd| cd.get_filename())
@@ -330,7 +201,7 @@ fn describe(field: &Field) -> ApiResult<(String, &'static str)> {
 
 /// Streams one field into storage under `key`; nothing is left behind when
 /// it fails or runs past the limit.
-async fn write(
+pub(super) async fn write(
     state: &AppState,
     key: &str,
     field: &mut Field,
@@ -362,19 +233,19 @@ async fn write(
     Ok(size)
 }
 
-async fn drain(field: &mut Field, budget: &mut usize, limit: usize) -> ApiResult<()> {
+pub(super) async fn drain(field: &mut Field, budget: &mut usize, limit: usize) -> ApiResult<()> {
     while let Some(chunk) = field.next().await {
         take(budget, chunk.map_err(multipart_error)?.len(), limit)?;
     }
     Ok(())
 }
 
-fn take(budget: &mut usize, n: usize, limit: usize) -> ApiResult<()> {
+pub(super) fn take(budget: &mut usize, n: usize, limit: usize) -> ApiResult<()> {
     *budget = budget.checked_sub(n).ok_or_else(|| too_large(limit))?;
     Ok(())
 }
 
-fn too_large(limit: usize) -> ApiError {
+pub(super) fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
@@ -383,7 +254,7 @@ fn too_large(limit: usize) -> ApiError {
     .with_details(json!({ "maxBytes": limit }))
 }
 
-fn multipart_error(e: MultipartError) -> ApiError {
+pub(super) fn multipart_error(e: MultipartError) -> ApiError {
     match e {
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse
@@ -397,51 +268,6 @@ fn multipart_error(e: MultipartError) -> ApiError {
     }
 }
 
-fn storage_unavailable(e: impl Into<anyhow::Error>) -> ApiError {
+pub(super) fn storage_unavailable(e: impl Into<anyhow::Error>) -> ApiError {
     ApiError::unavailable("file storage", e)
-}
-
-#[utoipa::path(
-    get, path = "/api/documents", tag = "documents",
-    description = "The organization's uploads, newest first, with their processing state. Any role.",
-    params(PageQuery),
-    responses((status = 200, body = DocumentPage), (status = 401), (status = 422)),
-    security(("bearer" = []))
-)]
-#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    query: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
-    let page = query.into_inner().into_request()?;
-    // Not cached, and read from the primary: the worker changes these rows
-    // while clients poll them.
-    let mut conn = state.db.get().await?;
-    let rows = documents::list(&mut conn, auth.organization_id, page).await?;
-    Ok(HttpResponse::Ok().json(DocumentPage::from(rows.map(DocumentResponse::from))))
-}
-
-#[utoipa::path(
-    get, path = "/api/documents/{id}/status", tag = "documents",
-    description = "Processing state of one upload. Any role. Unknown, malformed and other organizations' \
-                   ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = DocumentStatus), (status = 401), (status = 404)),
-    security(("bearer" = []))
-)]
-#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn status(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
-    let mut conn = state.db.get().await?;
-    let doc = documents::find(&mut conn, auth.organization_id, id.into_inner())
-        .await
-        .map_err(|e| match e {
-            diesel::result::Error::NotFound => ApiError::not_found("document"),
-            other => other.into(),
-        })?;
-    Ok(HttpResponse::Ok().json(DocumentStatus::from(doc)))
 }

@@ -12,6 +12,8 @@ use utoipa_scalar::{Scalar, Servable};
 
 use crate::routes;
 
+pub mod contract;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "EchoSenseiX API", description = "Multi-tenant backend for AI voice agents."),
@@ -58,7 +60,6 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             routes::integrations::Doc::openapi(),
             routes::providers::Doc::openapi(),
             routes::webhooks::Doc::openapi(),
-            routes::webhook_status::Doc::openapi(),
             routes::documents::Doc::openapi(),
             routes::admin::Doc::openapi(),
         ]
@@ -69,6 +70,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         });
         let mut doc = RootDoc::openapi();
         doc.merge(api);
+        utoipa::Modify::modify(&contract::Contract, &mut doc);
         doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
             "bearer",
             Vec::<String>::new(),

@@ -1,13 +1,19 @@
 //! The one API error type: every failure answers
 //! `{"error": {"code", "message", "details"}}` with the right status and a
 //! stable machine-readable code. Unexpected failures are logged once here,
-//! with their cause chain, and the client gets a generic message.
+//! with their cause chain, and the client gets a generic message. Codes
+//! come from the catalogue in `code`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::{Value, json};
+
+mod from;
+mod not_found;
+
+pub mod code;
+pub use not_found::OrNotFound;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -21,6 +27,23 @@ pub struct ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The body of every error answer, as the OpenAPI document shows it.
+#[derive(utoipa::ToSchema)]
+pub struct ApiErrorBody {
+    #[schema(inline)]
+    pub error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable; the catalogue is in docs/API.md.
+    pub code: String,
+    pub message: String,
+    /// `fields` for 422 (field name to reason), other facts for other codes.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -44,7 +67,7 @@ impl ApiError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(StatusCode::UNAUTHORIZED, code::UNAUTHORIZED, message)
     }
 
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
@@ -55,7 +78,7 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            code::NOT_FOUND,
             format!("{what} not found"),
         )
     }
@@ -68,7 +91,7 @@ impl ApiError {
     pub fn validation(fields: Value) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            code::VALIDATION_FAILED,
             "request validation failed",
         )
         .with_details(json!({ "fields": fields }))
@@ -84,7 +107,7 @@ impl ApiError {
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            code::RATE_LIMITED,
             "too many requests, retry later",
         );
         e.retry_after = Some(retry_after_secs.max(1));
@@ -94,7 +117,7 @@ impl ApiError {
     pub fn unavailable(what: &str, cause: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            code::SERVICE_UNAVAILABLE,
             format!("{what} is unavailable"),
         );
         e.retry_after = Some(1);
@@ -105,7 +128,7 @@ impl ApiError {
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            code::INTERNAL_ERROR,
             "internal server error",
         );
         e.source = Some(cause.into());
@@ -159,97 +182,5 @@ impl ResponseError for ApiError {
         response.json(json!({
             "error": { "code": self.code, "message": self.message, "details": self.details }
         }))
-    }
-}
-
-impl From<DieselError> for ApiError {
-    fn from(e: DieselError) -> Self {
-        match &e {
-            DieselError::NotFound => Self::not_found("resource"),
-            DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => Self::conflict(
-                    "already_exists",
-                    "a resource with these values already exists",
-                )
-                .with_details(json!({ "constraint": info.constraint_name() })),
-                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation => {
-                    let field = info
-                        .column_name()
-                        .or(info.constraint_name())
-                        .unwrap_or("body");
-                    Self::invalid_field(field, "value is not allowed")
-                }
-                DatabaseErrorKind::ForeignKeyViolation => Self::invalid_field(
-                    info.constraint_name().unwrap_or("reference"),
-                    "referenced resource does not exist",
-                ),
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure => {
-                    Self::unavailable("database", e)
-                }
-                // diesel-async reports a connection that died mid-query (a
-                // Postgres restart, a shutdown) as an unknown error with this
-                // text: a dependency failure, not a bug.
-                DatabaseErrorKind::Unknown if info.message() == "connection closed" => {
-                    Self::unavailable("database", e)
-                }
-                _ => Self::internal(e),
-            },
-            _ => Self::internal(e),
-        }
-    }
-}
-
-impl From<storage::db::PoolError> for ApiError {
-    fn from(e: storage::db::PoolError) -> Self {
-        Self::unavailable("database", e)
-    }
-}
-
-impl From<anyhow::Error> for ApiError {
-    fn from(e: anyhow::Error) -> Self {
-        Self::internal(e)
-    }
-}
-
-impl From<storage::pagination::PageError> for ApiError {
-    fn from(e: storage::pagination::PageError) -> Self {
-        let field = match e {
-            storage::pagination::PageError::Page => "page",
-            storage::pagination::PageError::Limit => "limit",
-        };
-        Self::invalid_field(field, e.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_errors_map_to_their_statuses() {
-        let db =
-            |kind, message: &str| DieselError::DatabaseError(kind, Box::new(message.to_owned()));
-        let status = |e: DieselError| ApiError::from(e).status;
-        assert_eq!(status(DieselError::NotFound), StatusCode::NOT_FOUND);
-        assert_eq!(
-            status(db(DatabaseErrorKind::UniqueViolation, "dup")),
-            StatusCode::CONFLICT
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::CheckViolation, "check")),
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::ClosedConnection, "gone")),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::Unknown, "connection closed")),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::Unknown, "syntax error")),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
     }
 }

@@ -1,0 +1,37 @@
+//! `DELETE /api/agents/{id}`: removes an agent; its call history stays.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use storage::models::agents;
+use uuid::Uuid;
+
+use super::STALE;
+use crate::audited::{AdminWrite, Change, audited};
+use crate::error::{ApiError, ApiResult};
+
+#[utoipa::path(
+    delete, path = "/api/agents/{id}", tag = "agents",
+    description = "Deletes an agent; its call history stays (agentId becomes null). Owner or admin.",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn delete(
+    AdminWrite { state, auth, meta }: AdminWrite,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (auth.organization_id, id.into_inner());
+    audited(&state, &auth, &meta, STALE, move |c| {
+        Box::pin(async move {
+            if !agents::delete(c, org, id).await? {
+                return Err(ApiError::not_found("agent"));
+            }
+            Change::new((), "agent.deleted", Some(id), json!({}))
+                .announce(c, org, "agent.deleted", json!({ "id": id }))
+                .await
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,105 @@
+//! `/api/agents`: an organization's voice agents. Members read; owners and
+//! admins create, change and delete, each write audited in its transaction.
+//! Creation is bounded by the plan's `max_agents`.
+
+mod create;
+mod delete;
+mod dto;
+mod update;
+
+use actix_web::{HttpResponse, web};
+use storage::cache::Namespace;
+use storage::models::agents;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::cached::cached_json;
+use crate::error::{ApiResult, OrNotFound};
+use crate::input::{PageQuery, PageResponse, Paging};
+use crate::state::AppState;
+use create::create;
+use delete::delete;
+pub use dto::{AgentResponse, CreateAgent, UpdateAgent};
+use update::update;
+
+/// What an agent write makes stale: agents, and the active-agent counts of
+/// knowledge-base stats and analytics.
+const STALE: &[Namespace] = &[Namespace::Agent, Namespace::Kb, Namespace::Analytics];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/agents")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/agents/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, create::create, get, update::update, delete::delete),
+    components(schemas(AgentResponse, PageResponse<AgentResponse>, CreateAgent, UpdateAgent))
+)]
+pub struct Doc;
+
+#[utoipa::path(
+    get, path = "/api/agents", tag = "agents",
+    description = "The organization's agents, newest first. Any role.",
+    params(PageQuery),
+    responses((status = 200, body = PageResponse<AgentResponse>), (status = 401), (status = 422)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    page: Paging,
+) -> ApiResult<HttpResponse> {
+    cached_json(
+        &state,
+        Namespace::Agent,
+        auth.organization_id,
+        &page.cache_key(),
+        || async {
+            let mut conn = state.db.read(auth.organization_id).await?;
+            let rows = agents::list(&mut conn, auth.organization_id, *page).await?;
+            Ok(PageResponse::of(rows, AgentResponse::from))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(
+    get, path = "/api/agents/{id}", tag = "agents",
+    description = "One agent. Any role. Unknown, malformed and other organizations' ids answer 404.",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AgentResponse), (status = 401), (status = 404)),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    cached_json(
+        &state,
+        Namespace::Agent,
+        auth.organization_id,
+        &format!("id:{id}"),
+        || async {
+            let mut conn = state.db.get().await?;
+            let agent = agents::find(&mut conn, auth.organization_id, id)
+                .await
+                .or_not_found("agent")?;
+            Ok(AgentResponse::from(agent))
+        },
+    )
+    .await
+}

@@ -1,0 +1,113 @@
+//! Knowledge base: stats, entries CRUD and ranked full-text search.
+//! Any member reads, searches, creates and edits entries; deleting one needs
+//! the owner or admin role.
+
+mod dto;
+mod search;
+mod write;
+
+use crate::cached::cached_json;
+use actix_web::{HttpResponse, web};
+use storage::cache::Namespace;
+use storage::models::knowledge_base::{self as kb};
+use storage::models::{agents, documents};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiResult, OrNotFound};
+use crate::input::{PageQuery, PageResponse, Paging};
+use crate::state::AppState;
+use dto::{
+    CategoryCount, CreateEntry, EntryResponse, KnowledgeBaseStats, SearchRequest, SearchResponse,
+    SearchResult, UpdateEntry,
+};
+use search::search;
+use write::{create, delete, update};
+
+/// Counts of entries (per category), documents and active agents.
+#[utoipa::path(get, path = "/api/knowledge-base/stats", tag = "knowledge-base",
+    description = "Any member of the organization.",
+    responses((status = 200, body = KnowledgeBaseStats), (status = 401), (status = 503)))]
+pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+    let org = auth.organization_id;
+    cached_json(&state, Namespace::Kb, org, "stats", || async {
+        let mut conn = state.db.read(auth.organization_id).await?;
+        let rows = kb::category_stats(&mut conn, org).await?;
+        let total_documents = documents::count(&mut conn, org).await?;
+        let active_agents = agents::count_active(&mut conn, org).await?;
+        Ok(KnowledgeBaseStats {
+            total_entries: rows.iter().map(|r| r.1).sum(),
+            total_documents,
+            active_agents,
+            last_updated: rows.iter().filter_map(|r| r.2).max(),
+            categories: rows
+                .into_iter()
+                .map(|(category, count, _)| CategoryCount { category, count })
+                .collect(),
+        })
+    })
+    .await
+}
+
+/// Entries, newest first.
+#[utoipa::path(get, path = "/api/knowledge-base/entries", tag = "knowledge-base", params(PageQuery),
+    description = "Any member of the organization.",
+    responses((status = 200, body = PageResponse<EntryResponse>), (status = 401), (status = 422)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    Paging(page): Paging,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.read(auth.organization_id).await?;
+    let rows = kb::list(&mut conn, auth.organization_id, page).await?;
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, EntryResponse::from)))
+}
+
+/// One entry; 404 for an unknown, malformed or other organization's id.
+#[utoipa::path(get, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+    params(("id" = Uuid, Path)), description = "Any member of the organization.",
+    responses((status = 200, body = EntryResponse), (status = 401), (status = 404)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let mut conn = state.db.read(auth.organization_id).await?;
+    let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())
+        .await
+        .or_not_found("knowledge base entry")?;
+    Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/knowledge-base/stats").route(web::get().to(stats)))
+        .service(web::resource("/knowledge-base/search").route(web::post().to(search)))
+        .service(
+            web::resource("/knowledge-base/entries")
+                .route(web::get().to(list))
+                .route(web::post().to(create)),
+        )
+        .service(
+            web::resource("/knowledge-base/entries/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update))
+                .route(web::delete().to(delete)),
+        );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(stats, list, write::create, get, write::update, write::delete, search::search),
+    components(schemas(
+        KnowledgeBaseStats,
+        CategoryCount,
+        EntryResponse,
+        PageResponse<EntryResponse>,
+        CreateEntry,
+        UpdateEntry,
+        SearchRequest,
+        SearchResult,
+        SearchResponse
+    ))
+)]
+pub struct Doc;

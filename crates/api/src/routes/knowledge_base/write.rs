@@ -1,0 +1,84 @@
+//! Writes of knowledge-base entries by hand: create, update, delete.
+
+use crate::cached::invalidate;
+use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
+use storage::cache::Namespace;
+use storage::models::knowledge_base::{self as kb};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::state::AppState;
+
+use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
+
+/// Adds an entry written by hand.
+#[utoipa::path(post, path = "/api/knowledge-base/entries", tag = "knowledge-base", request_body = CreateEntry,
+    description = "Any member of the organization may create entries.",
+    responses((status = 201, body = EntryResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<CreateEntry>,
+) -> ApiResult<HttpResponse> {
+    let new = body.into_inner().parse(&auth)?;
+    let mut conn = state.db.get().await?;
+    let (org, config) = (auth.organization_id, &state.config);
+    let entry = conn
+        .transaction::<_, ApiError, _>(async |c| {
+            let bytes = new.content.len() as i64;
+            crate::quota::check_knowledge_base(c, config, org, bytes, None).await?;
+            Ok(kb::insert(c, &new).await?)
+        })
+        .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
+    Ok(HttpResponse::Created().json(EntryResponse::from(entry)))
+}
+
+/// Changes the given fields of an entry.
+#[utoipa::path(patch, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+    params(("id" = Uuid, Path)), request_body = UpdateEntry,
+    description = "Any member of the organization may edit entries.",
+    responses((status = 200, body = EntryResponse), (status = 400), (status = 401), (status = 404), (status = 415), (status = 422)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateEntry>,
+) -> ApiResult<HttpResponse> {
+    let changes = body.into_inner().parse()?;
+    let mut conn = state.db.get().await?;
+    let (org, id, config) = (auth.organization_id, id.into_inner(), &state.config);
+    let entry = conn
+        .transaction::<_, ApiError, _>(async |c| {
+            if let Some(content) = &changes.content {
+                let bytes = content.len() as i64;
+                crate::quota::check_knowledge_base(c, config, org, bytes, Some(id)).await?;
+            }
+            kb::update(c, org, id, &changes)
+                .await
+                .or_not_found("knowledge base entry")
+        })
+        .await?;
+    invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
+    Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
+}
+
+/// Removes an entry.
+#[utoipa::path(delete, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+    params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
+    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let mut conn = state.db.get().await?;
+    if !kb::delete(&mut conn, auth.organization_id, id.into_inner()).await? {
+        return Err(ApiError::not_found("knowledge base entry"));
+    }
+    invalidate(&state, auth.organization_id, &[Namespace::Kb]).await;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,31 @@
+//! `DELETE /api/providers/{id}`.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use storage::models::provider_integrations as pi;
+use uuid::Uuid;
+
+use super::STALE;
+use crate::audited::{AdminWrite, Change, audited};
+use crate::error::{ApiError, ApiResult};
+
+/// Removes a provider (a primary one leaves its type without a primary).
+#[utoipa::path(delete, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
+    description = "Owner or admin only; members get 403.",
+    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn delete(
+    AdminWrite { state, auth, meta }: AdminWrite,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (auth.organization_id, id.into_inner());
+    audited(&state, &auth, &meta, STALE, move |c| {
+        Box::pin(async move {
+            if !pi::delete(c, org, id).await? {
+                return Err(ApiError::not_found("provider"));
+            }
+            Ok(Change::new((), "provider.deleted", Some(id), json!({})))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

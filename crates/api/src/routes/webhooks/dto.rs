@@ -1,0 +1,121 @@
+//! The wire shapes of outgoing webhooks and the parsing of a new endpoint (URL, events).
+
+use chrono::{DateTime, Utc};
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use storage::models::webhooks::Webhook;
+use uuid::Uuid;
+
+use crate::error::ApiResult;
+use crate::input::FieldErrors;
+use crate::input::text::is_clean;
+
+/// Events an endpoint may subscribe to.
+pub const EVENTS: &[&str] = &[
+    "call.completed",
+    "document.processed",
+    "document.failed",
+    "agent.created",
+    "agent.updated",
+    "agent.deleted",
+];
+pub(super) const MAX_URL: usize = 2048;
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookResponse {
+    pub(super) id: Uuid,
+    pub(super) url: String,
+    pub(super) events: Vec<String>,
+    /// False once disabled after repeated delivery failures.
+    pub(super) is_active: bool,
+    pub(super) failure_count: i32,
+    pub(super) last_failure_at: Option<DateTime<Utc>>,
+    pub(super) disabled_at: Option<DateTime<Utc>>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+}
+
+impl From<Webhook> for WebhookResponse {
+    fn from(w: Webhook) -> Self {
+        Self {
+            id: w.id,
+            url: w.url,
+            events: w.events,
+            is_active: w.is_active,
+            failure_count: w.failure_count,
+            last_failure_at: w.last_failure_at,
+            disabled_at: w.disabled_at,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+/// The new endpoint with its signing secret: shown this once only.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub(super) webhook: WebhookResponse,
+    /// `whsec_...`: verify the HMAC-SHA256 signature of each delivery with it.
+    pub(super) secret: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateWebhook {
+    /// An absolute http(s) URL.
+    #[schema(value_type = String)]
+    pub(super) url: Option<String>,
+    /// One or more of call.completed, document.processed, document.failed,
+    /// agent.created, agent.updated, agent.deleted.
+    #[schema(value_type = Vec<String>)]
+    pub(super) events: Option<Vec<String>>,
+}
+
+pub(super) fn parse_url(url: Option<String>) -> Result<String, &'static str> {
+    let text = url.ok_or("is required")?.trim().to_owned();
+    if text.len() > MAX_URL {
+        return Err("must be at most 2048 characters");
+    }
+    // The URL parser would quietly drop or escape a control character; the
+    // caller meant something else, so it is refused.
+    if !is_clean(&text) {
+        return Err("must not contain NUL or other control characters");
+    }
+    let parsed = Url::parse(&text).map_err(|_| "must be an absolute http(s) URL")?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err("must be an absolute http(s) URL");
+    }
+    Ok(parsed.to_string())
+}
+
+pub(super) fn parse_events(events: Option<Vec<String>>) -> Result<Vec<String>, String> {
+    let events = events.ok_or("is required")?;
+    if events.is_empty() {
+        return Err("must name at least one event".into());
+    }
+    let mut out: Vec<String> = Vec::with_capacity(events.len());
+    for event in events {
+        let event = event.trim();
+        if !EVENTS.contains(&event) {
+            return Err(format!("unknown event; known: {}", EVENTS.join(", ")));
+        }
+        if !out.iter().any(|e| e == event) {
+            out.push(event.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+impl CreateWebhook {
+    pub(super) fn parse(self) -> ApiResult<(String, Vec<String>)> {
+        let mut errors = FieldErrors::default();
+        let url = errors.check("url", parse_url(self.url));
+        let events = errors.check("events", parse_events(self.events));
+        match (url, events) {
+            (Some(url), Some(events)) => Ok((url, events)),
+            _ => Err(errors.into_error()),
+        }
+    }
+}

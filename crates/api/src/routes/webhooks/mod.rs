@@ -1,0 +1,121 @@
+//! Outbound webhook endpoints: list, create (the signing secret is shown
+//! once, then kept only encrypted for the delivery worker) and delete. All
+//! owner or admin: endpoint URLs often embed tokens of their own.
+
+mod deliveries;
+mod dto;
+mod status;
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+use storage::crypto::generate_token;
+use storage::models::webhooks::{self, NewWebhook};
+use uuid::Uuid;
+
+use crate::audited::{AdminWrite, Change, audited};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{PageQuery, PageResponse, Paging};
+use crate::state::AppState;
+use deliveries::{DeliveryResponse, TestQueued, deliveries, test};
+use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
+
+/// The organization's endpoints, newest first.
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", params(PageQuery),
+    description = "Owner or admin only; members get 403. The signing secret is never listed.",
+    responses((status = 200, body = PageResponse<WebhookResponse>), (status = 401), (status = 403), (status = 422)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    Paging(page): Paging,
+) -> ApiResult<HttpResponse> {
+    auth.require_admin()?;
+    let mut conn = state.db.read(auth.organization_id).await?;
+    let rows = webhooks::list(&mut conn, auth.organization_id, page).await?;
+    Ok(HttpResponse::Ok().json(PageResponse::of(rows, WebhookResponse::from)))
+}
+
+/// Adds an endpoint and answers its signing secret, shown only here.
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", request_body = CreateWebhook,
+    description = "Owner or admin only; members get 403.",
+    responses((status = 201, body = CreatedWebhook), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
+pub async fn create(
+    AdminWrite { state, auth, meta }: AdminWrite,
+    body: web::Json<CreateWebhook>,
+) -> ApiResult<HttpResponse> {
+    let (url, events) = body.into_inner().parse()?;
+    let secret = generate_token("whsec");
+    let new = NewWebhook {
+        organization_id: auth.organization_id,
+        url,
+        encrypted_secret: state.encryption.encrypt(secret.as_bytes()),
+        events,
+        created_by: auth.user_id,
+    };
+    let row = audited(&state, &auth, &meta, &[], |c| {
+        Box::pin(async move {
+            let row = webhooks::insert(c, &new).await?;
+            let changes = json!({ "url": row.url, "events": row.events });
+            let id = row.id;
+            Ok(Change::new(row, "webhook.created", Some(id), changes))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(CreatedWebhook {
+        webhook: row.into(),
+        secret,
+    }))
+}
+
+/// Removes an endpoint and its delivery history.
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
+    description = "Owner or admin only; members get 403.",
+    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn delete(
+    AdminWrite { state, auth, meta }: AdminWrite,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let (org, id) = (auth.organization_id, id.into_inner());
+    audited(&state, &auth, &meta, &[], move |c| {
+        Box::pin(async move {
+            if !webhooks::delete(c, org, id).await? {
+                return Err(ApiError::not_found("webhook"));
+            }
+            Ok(Change::new((), "webhook.deleted", Some(id), json!({})))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/webhooks")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/webhooks/{id}")
+            .route(web::delete().to(delete))
+            .route(web::patch().to(status::update)),
+    )
+    .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(deliveries)))
+    .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, create, delete, status::update, deliveries::deliveries, deliveries::test),
+    components(schemas(
+        WebhookResponse,
+        CreatedWebhook,
+        PageResponse<WebhookResponse>,
+        CreateWebhook,
+        status::UpdateWebhook,
+        DeliveryResponse,
+        PageResponse<DeliveryResponse>,
+        TestQueued
+    ))
+)]
+pub struct Doc;

@@ -1,0 +1,55 @@
+//! Schemathesis (PyPI) against the running server with a registered user's
+//! token: generated requests for every operation, every check but
+//! `positive_data_acceptance` (see below); the server's answers must match
+//! the document. Installed with pip when missing.
+
+use crate::helpers::spawn_app;
+
+fn st() -> &'static str {
+    let found = std::process::Command::new("st")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("schemathesis not found: installing it with pip");
+        let installed = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "schemathesis"])
+            .status()
+            .expect("python3 -m pip runs");
+        assert!(installed.success(), "pip install schemathesis failed");
+    }
+    "st"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_mismatch() {
+    let app = spawn_app().await;
+    let owner = app.register().await;
+    let schema = app.url("/api/openapi.json");
+    let auth = format!("Authorization: Bearer {}", owner.token);
+    let examples = std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| "25".into());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(st())
+            .args(["run", &schema, "--checks", "all", "--header", &auth])
+            .args(["--max-examples", &examples, "--no-color", "--seed", "1"])
+            // Operator routes answer only with their own tokens (ADMIN_TOKEN,
+            // METRICS_TOKEN), which the test server does not configure.
+            .args(["--exclude-path-regex", "^/(api/admin|metrics)"])
+            // Every check but one: `positive_data_acceptance` (ST202) wants every
+            // schema-valid body accepted, and the request schemas do not yet state
+            // every bound the parsers enforce (blank-after-trim names, e-mail
+            // syntax, known scopes), while a well-formed unknown reset token is a
+            // 400 `invalid_token` by design. docs/API.md lists this gap.
+            .args(["--exclude-checks", "positive_data_acceptance"])
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found mismatches:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
