@@ -9,6 +9,7 @@
 //! enqueues the row later.
 
 pub mod admin;
+pub mod control;
 pub mod events;
 pub mod payload;
 pub mod queue;
