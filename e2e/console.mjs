@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
@@ -59,11 +61,20 @@ async function upload(token, name, text) {
 const docStatus = async (token, id) =>
   (await api("GET", `/api/documents/${id}/status`, { token })).body.status;
 
+/** A port nothing listens on now. */
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
 const workers = [];
-function startWorker(name, queues) {
+function startWorker(name, queues, port) {
   const log = fs.openSync(path.join(LOGS, `worker-${name}.log`), "a");
   const child = spawn(WORKER_BIN, [], {
-    env: { ...process.env, WORKER_NAME: `e2e-${name}`, WORKER_QUEUES: queues, WORKER_PORT: "0" },
+    env: { ...process.env, WORKER_NAME: `e2e-${name}`, WORKER_QUEUES: queues, WORKER_PORT: String(port) },
     stdio: ["ignore", log, log],
   });
   workers.push(child);
@@ -91,10 +102,20 @@ async function main() {
   fs.renameSync(path.join(dir, file), aside);
   step(`document ${broken} uploaded, its file moved away`);
 
-  startWorker("documents", "document-processing");
-  startWorker("messaging", "email,webhook-delivery,analytics-aggregation,sweeper");
+  const metricsPort = await freePort();
+  startWorker("documents", "document-processing", metricsPort);
+  startWorker("messaging", "email,webhook-delivery,analytics-aggregation,sweeper", await freePort());
   await until("the document to fail", async () => (await docStatus(token, broken)) === "failed");
   step("the worker failed the document: its job is dead");
+  // The worker's /metrics carries every queue's gauges (what alerts and autoscalers read).
+  const gauges = await until("the queue gauges", async () => {
+    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => "");
+    return /jobs_queue_dead\{queue="document-processing"\} 1\b/.test(text) && text;
+  });
+  for (const gauge of ["waiting", "running", "scheduled", "retrying", "oldest_waiting_seconds", "paused"]) {
+    assert.match(gauges, new RegExp(`jobs_queue_${gauge}\\{queue="email"\\}`), gauge);
+  }
+  step("worker /metrics: per-queue gauges, the dead job counted");
 
   const browser = await chromium.launch({
     executablePath: process.env.E2E_CHROMIUM || "/usr/bin/chromium",
@@ -193,9 +214,53 @@ async function main() {
     await page.screenshot({ path: path.join(SHOTS, "docs.png") });
     assert.deepEqual(cspErrors, [], "no CSP violations on the console or /docs");
     step("/docs renders from the embedded viewer");
+
+    const load = Number(process.env.E2E_LOAD || 0);
+    if (load > 0) await underLoad(page, token, load);
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * E2E_LOAD=N (not part of `make test`): N webhook test deliveries to a local receiver that
+ * takes 1.5 s per request and fails every tenth, then a screenshot of the console while the
+ * two workers work through them. Reports what the page shows; asserts only that it loads.
+ */
+async function underLoad(page, token, n) {
+  let hits = 0;
+  const receiver = http.createServer((req, res) => {
+    req.resume();
+    const fail = ++hits % 10 === 0;
+    setTimeout(() => res.writeHead(fail ? 500 : 200).end(), 1500);
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const hook = await api("POST", "/api/webhooks", { token, json: { url, events: ["agent.created"] } });
+  assert.equal(hook.status, 201, JSON.stringify(hook.body));
+  step(`queueing ${n} webhook deliveries to ${url}`);
+  const started = Date.now();
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (sent < n) {
+        sent++;
+        const r = await api("POST", `/api/webhooks/${hook.body.id}/test`, { token });
+        assert.equal(r.status, 202, JSON.stringify(r.body));
+      }
+    }),
+  );
+  step(`queued ${n} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await sleep(20000);
+  await page.goto(`${API}/admin`);
+  await page.screenshot({ path: path.join(SHOTS, "console-load.png"), fullPage: true });
+  const row = await page.locator('tr[data-queue="webhook-delivery"]').innerText();
+  step(`webhook-delivery row under load: ${row.replace(/\s+/g, " ")}`);
+  step(`workers: ${(await page.locator("#workers tbody").innerText()).replace(/\s+/g, " ")}`);
+  await page.goto(`${API}/admin/queues/webhook-delivery?set=scheduled`);
+  await page.screenshot({ path: path.join(SHOTS, "console-load-scheduled.png"), fullPage: true });
+  receiver.close();
+  receiver.closeAllConnections();
 }
 
 try {

@@ -7,7 +7,8 @@
 # driving Debian's Chromium), which starts two worker processes itself. Chromium is
 # installed with apt-get and playwright-core with npm when missing (said so). Screenshots
 # go to target/e2e/; logs to target/e2e/logs/. Everything it started is stopped, and the
-# database and keys are removed, on exit.
+# database and keys are removed, on exit. E2E_LOAD=N adds a run with N webhook deliveries
+# in flight and screenshots of the console under that load (console-load*.png).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -68,6 +69,9 @@ export DATABASE_URL="$DB_URL" REDIS_URL="$REDIS" REDIS_PREFIX="$PREFIX"
 export ENCRYPTION_KEY="$(openssl rand -hex 32 2>/dev/null || python3 -c 'import secrets; print(secrets.token_hex(32))')"
 export STORAGE_URL="$RUN/uploads" EMAIL_OUTBOX_DIR="$RUN/outbox" LOG_FORMAT=text RUST_LOG=info
 export WORKER_HOST=127.0.0.1 WORKER_HEARTBEAT_SECS=1 WORKER_POLL_INTERVAL_MS=200
+# The load run (E2E_LOAD=N) delivers webhooks to a receiver on 127.0.0.1, some failing.
+export WEBHOOK_ALLOW_PRIVATE=true WEBHOOK_DISABLE_AFTER=1000000
+[[ -z ${E2E_LOAD:-} ]] || export JOB_MAX_ATTEMPTS=webhook-delivery=2
 E2E_ADMIN_TOKEN="e2e-operator-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 
 "$TARGET/debug/echosenseix-api" migrate >>"$RUN/migrate.log" 2>&1 || die "migrations failed; see $RUN/migrate.log"
