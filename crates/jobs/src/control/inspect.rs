@@ -1,7 +1,7 @@
 //! Listing jobs for the console: dead jobs newest failure first, scheduled
 //! jobs (retries and delayed) by next attempt, one page at a time, each with
-//! its attempts, last error, timestamps and the row it works on; and one job
-//! looked up by id wherever it is.
+//! its attempts, last error, timestamps and the row it works on (one job by
+//! id: `lookup`).
 
 use std::collections::HashMap;
 
@@ -81,7 +81,7 @@ pub fn error_of(result: &str) -> Option<String> {
     }
 }
 
-type Raw = (HashMap<String, String>, Option<Vec<u8>>);
+pub(super) type Raw = (HashMap<String, String>, Option<Vec<u8>>);
 
 impl Queues {
     /// One page of `set` of `queue`.
@@ -157,87 +157,12 @@ impl Queues {
         })
     }
 
-    /// `id` of `queue` wherever it is; None when the queue holds no such job.
-    pub async fn find_job(
-        &self,
-        conn: &mut AsyncPgConnection,
-        queue: Queue,
-        id: &str,
-    ) -> Result<Option<JobView>, JobsError> {
-        let keys = self.keys(queue);
-        let job = id.to_owned();
-        let (dead, scheduled, done, waiting, workers): (
-            bool,
-            Option<u64>,
-            bool,
-            Option<i64>,
-            Vec<String>,
-        ) = self
-            .redis()
-            .run(|mut c| async move {
-                redis::pipe()
-                    .sismember(keys.dead(), &job)
-                    .zscore(keys.scheduled(), &job)
-                    .sismember(keys.done(), &job)
-                    .cmd("LPOS")
-                    .arg(keys.active())
-                    .arg(&job)
-                    .zrange(keys.workers(), 0, -1)
-                    .query_async(&mut *c)
-                    .await
-            })
-            .await?;
-        let mut raw = self.raw_jobs(queue, &[id.to_owned()]).await?;
-        let Some(raw) = raw
-            .pop()
-            .filter(|(meta, data)| !meta.is_empty() || data.is_some())
-        else {
-            return Ok(None);
-        };
-        let state = if dead {
-            JobState::Dead
-        } else if done {
-            JobState::Done
-        } else if waiting.is_some() {
-            JobState::Waiting
-        } else if scheduled.is_some() {
-            JobState::Scheduled
-        } else if self.is_running(queue, id, workers).await? {
-            JobState::Running
-        } else {
-            JobState::Unknown
-        };
-        let mut jobs = vec![view(queue, id.to_owned(), state, scheduled, raw)];
-        attach_rows(conn, queue, &mut jobs).await?;
-        Ok(jobs.pop())
-    }
-
-    async fn is_running(
-        &self,
-        queue: Queue,
-        id: &str,
-        workers: Vec<String>,
-    ) -> Result<bool, JobsError> {
-        if workers.is_empty() {
-            return Ok(false);
-        }
-        let keys = self.keys(queue);
-        let job = id.to_owned();
-        let found: Vec<bool> = self
-            .redis()
-            .run(|mut c| async move {
-                let mut pipe = redis::pipe();
-                for worker in &workers {
-                    pipe.sismember(keys.inflight(worker), &job);
-                }
-                pipe.query_async(&mut *c).await
-            })
-            .await?;
-        Ok(found.into_iter().any(|f| f))
-    }
-
     /// Meta hash and payload of each of `ids`, in order.
-    async fn raw_jobs(&self, queue: Queue, ids: &[String]) -> Result<Vec<Raw>, JobsError> {
+    pub(super) async fn raw_jobs(
+        &self,
+        queue: Queue,
+        ids: &[String],
+    ) -> Result<Vec<Raw>, JobsError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -265,7 +190,13 @@ impl Queues {
     }
 }
 
-fn view(queue: Queue, id: String, state: JobState, next: Option<u64>, raw: Raw) -> JobView {
+pub(super) fn view(
+    queue: Queue,
+    id: String,
+    state: JobState,
+    next: Option<u64>,
+    raw: Raw,
+) -> JobView {
     let (meta, data) = raw;
     let num = |field: &str| meta.get(field).and_then(|v| v.parse::<u64>().ok());
     let row = data.as_deref().and_then(|d| row_id(queue, d));
@@ -290,7 +221,7 @@ fn view(queue: Queue, id: String, state: JobState, next: Option<u64>, raw: Raw) 
 }
 
 /// Replaces each job's bare row id with the row's facts (one query per page).
-async fn attach_rows(
+pub(super) async fn attach_rows(
     conn: &mut AsyncPgConnection,
     queue: Queue,
     jobs: &mut [JobView],

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod discard;
 pub mod inspect;
 pub mod keys;
+pub mod lookup;
 pub mod pause;
 pub mod presence;
 pub mod rows;
