@@ -26,7 +26,8 @@ export CARGO_TARGET_DIR
 endif
 
 .PHONY: help dev services test migrate seed load-test load-test-k6 load-test-artillery \
-	bench replicas fmt fmt-check lint build release compose-check check-deploy cluster cluster-stop
+	bench replicas fmt fmt-check lint build release compose-check check-deploy cluster cluster-stop \
+	e2e check-observability
 
 help: ## List the targets
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -49,6 +50,14 @@ test: ## Run the whole test suite against real Postgres and Redis
 	fi
 	@CHECK_DEPLOY_BUILD=0 scripts/check-deploy.sh
 	@scripts/check-load-tests.sh
+	@scripts/check-observability.sh
+	@$(MAKE) --no-print-directory e2e
+
+e2e: ## Operator console in Chromium (Playwright): API + worker built from this tree, private db/prefix
+	@scripts/e2e.sh $(ARGS)
+
+check-observability: ## promtool check + unit tests of deploy/prometheus/alerts.yml, Grafana dashboard check
+	@scripts/check-observability.sh
 
 check-deploy: ## Validate deploy/kubernetes offline (schemas, env vars the binaries read, KEDA refs)
 	@scripts/check-deploy.sh

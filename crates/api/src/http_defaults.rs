@@ -1,7 +1,8 @@
 //! Security defaults of every answer: `X-Content-Type-Options`,
 //! `Referrer-Policy`, frame protection and a Content-Security-Policy (strict
-//! for JSON, one that lets the `/docs` viewer load for that page), plus
-//! `Cache-Control: no-store` on everything under `/api` (tokens, keys and
+//! for JSON, one each for the `/docs` viewer and the `/admin` console, both
+//! loading only their own embedded assets), plus
+//! `Cache-Control: no-store` on everything under `/api` and the console's pages (tokens, keys and
 //! tenant data must not sit in a browser or proxy cache). A handler that
 //! sets one of these headers itself keeps its own value. Also the CORS
 //! policy: closed unless origins are listed in `CORS_ALLOWED_ORIGINS`.
@@ -16,24 +17,35 @@ use actix_web::middleware::Next;
 const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// The Scalar viewer at `/docs`: its script and styles from jsDelivr, its
-/// fonts from Scalar, requests back to this API only; never framed.
-const DOCS_CSP: &str = "default-src 'none'; script-src https://cdn.jsdelivr.net; \
-    style-src 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.scalar.com; \
-    font-src https://fonts.scalar.com https://cdn.jsdelivr.net data:; img-src 'self' data: https:; \
-    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// The Scalar viewer at `/docs`: its script is embedded and served from
+/// this origin (`docs_viewer`); it injects its styles inline; requests go
+/// back to this API only; never framed.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    font-src 'self' data:; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+    base-uri 'none'; form-action 'none'";
+
+/// The operator console at `/admin`: its own embedded script and styles
+/// only, forms post back to it only.
+const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
 
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let path = req.path();
-    let csp = if path == "/docs" || path.starts_with("/docs/") {
+    let under = |root: &str| path == root || path.starts_with(&format!("{root}/"));
+    let console = under("/admin");
+    let csp = if under("/docs") {
         DOCS_CSP
+    } else if console {
+        CONSOLE_CSP
     } else {
         API_CSP
     };
-    let no_store = path.starts_with("/api/");
+    // The console's pages carry queue data and its CSRF token.
+    let no_store = path.starts_with("/api/") || (console && !path.starts_with("/admin/assets/"));
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     let mut set_default = |name: HeaderName, value: &'static str| {

@@ -5,6 +5,8 @@ pub mod audited;
 pub mod auth;
 pub mod cached;
 pub mod config;
+pub mod console;
+pub mod docs_viewer;
 pub mod error;
 pub mod extractors;
 pub mod http_defaults;

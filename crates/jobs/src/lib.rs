@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod backend;
+pub mod control;
 pub mod events;
 pub mod payload;
 pub mod policy;

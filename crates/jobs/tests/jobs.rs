@@ -47,13 +47,16 @@ async fn pushed_jobs_show_as_pending_under_their_own_prefix_only() {
     assert_eq!(
         (
             stats.pending,
+            stats.scheduled,
             stats.failed,
             stats.running,
             stats.done,
             stats.dead
         ),
-        (1, 1, 0, 0, 0)
+        (1, 1, 0, 0, 0, 0),
+        "the delayed job is scheduled, not a failed retry"
     );
+    assert!(stats.oldest_waiting_secs.is_some() && !stats.paused);
     assert_eq!(
         qb.queue_stats(Queue::DocumentProcessing)
             .await
@@ -203,3 +206,6 @@ async fn apalis_redis_storage_runs_what_our_push_stored() {
     let _ = stop.send(());
     let _ = handle.await;
 }
+
+#[path = "jobs/control.rs"]
+mod control;

@@ -76,6 +76,7 @@ async fn route(
             r#"{"status":"alive"}"#.into(),
         ),
         ("GET", "/metrics") => {
+            crate::queue_gauges::refresh(&app).await;
             let pool = app.db.stats();
             metrics::gauge!("db_pool_connections").set(pool.total as f64);
             metrics::gauge!("db_pool_idle").set(pool.idle as f64);

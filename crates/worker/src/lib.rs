@@ -10,6 +10,8 @@ pub mod http;
 pub mod lease;
 pub mod mail;
 pub mod outcome;
+pub mod presence;
+pub mod queue_gauges;
 pub mod retention;
 pub mod runner;
 pub mod scheduler;
@@ -83,6 +85,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         app.doorbells.clone(),
     ));
     scheduler::spawn(&app);
+    tokio::spawn(presence::run(app.clone()));
     tracing::info!(worker = %app.name, %addr, queues = ?app.config.queues, "worker started");
     let (stop, stopped) = oneshot::channel::<()>();
     let name = app.name.clone();

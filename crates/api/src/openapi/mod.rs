@@ -1,14 +1,13 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! annotations: each route module contributes its `Doc` (full paths),
 //! merged into one. Served at `/api/openapi.json`, with an
-//! interactive viewer (Scalar) at `/docs`.
+//! interactive viewer (Scalar, embedded: `docs_viewer`) at `/docs`.
 
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::routes;
 
@@ -87,5 +86,6 @@ async fn openapi_json() -> HttpResponse {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(openapi_json)
-        .service(Scalar::with_url("/docs", document().clone()));
+        .service(crate::docs_viewer::page)
+        .service(crate::docs_viewer::script);
 }

@@ -61,16 +61,22 @@ fn check(req: &HttpRequest) -> ApiResult<Operator> {
     };
     let given =
         bearer_token(req).ok_or_else(|| ApiError::unauthorized("missing operator token"))?;
-    // Digests first, so neither the length nor a common prefix leaks.
-    let (a, b) = (
-        Sha256::digest(given.as_bytes()),
-        Sha256::digest(expected.expose_secret().as_bytes()),
-    );
-    if bool::from(a.as_slice().ct_eq(b.as_slice())) {
+    if token_matches(given, expected) {
         Ok(Operator)
     } else {
         Err(ApiError::unauthorized("invalid operator token"))
     }
+}
+
+/// Whether `given` is the operator token, in constant time: digests first,
+/// so neither the length nor a common prefix leaks (the console's sign-in
+/// uses it too).
+pub fn token_matches(given: &str, expected: &secrecy::SecretString) -> bool {
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.expose_secret().as_bytes()),
+    );
+    bool::from(a.as_slice().ct_eq(b.as_slice()))
 }
 
 /// Jobs of one queue by state.
@@ -83,14 +89,20 @@ pub struct QueueStatsResponse {
     pending: u64,
     /// Taken by a worker, not finished.
     running: u64,
+    /// Not due yet: retries and delayed first runs.
+    scheduled: u64,
     /// Finished (until retention removes them).
     done: u64,
-    /// Failed an attempt, waiting for their retry.
+    /// Of `scheduled`, the ones that failed an attempt and wait for their retry.
     failed: u64,
     /// Out of attempts: retry them here.
     dead: u64,
     /// Worker processes registered on the queue.
     workers: u64,
+    /// Seconds the oldest waiting job has waited; null when none waits.
+    oldest_waiting_secs: Option<u64>,
+    /// Paused from the console: workers take nothing from it.
+    paused: bool,
 }
 
 impl From<jobs::QueueStats> for QueueStatsResponse {
@@ -99,10 +111,13 @@ impl From<jobs::QueueStats> for QueueStatsResponse {
             queue: s.queue.as_str().into(),
             pending: s.pending,
             running: s.running,
+            scheduled: s.scheduled,
             done: s.done,
             failed: s.failed,
             dead: s.dead,
             workers: s.workers,
+            oldest_waiting_secs: s.oldest_waiting_secs,
+            paused: s.paused,
         }
     }
 }
@@ -150,7 +165,9 @@ fn jobs_error(e: JobsError) -> ApiError {
 
 #[utoipa::path(
     get, path = "/api/admin/queues", tag = "admin",
-    description = "Per queue: pending, running, done, failed (waiting for a retry) and dead jobs. \
+    description = "Per queue: pending, running, scheduled, failed (waiting for a retry), done and dead \
+                   jobs, the oldest waiting job's age and whether the queue is paused (what autoscalers \
+                   and alerts read; the worker's /metrics has the same as gauges). \
                    `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it, 404 `admin_disabled` when no \
                    ADMIN_TOKEN is configured.",
     responses((status = 200, body = QueuesResponse), (status = 401), (status = 404), (status = 503)),

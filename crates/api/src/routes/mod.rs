@@ -41,9 +41,10 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
 }
 
-/// Routes outside `/api` (health, metrics, docs).
+/// Routes outside `/api` (health, metrics, docs, the operator console).
 pub fn configure_root(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
+    crate::console::configure(cfg);
     crate::openapi::configure(cfg);
     cfg.service(crate::metrics::metrics_endpoint);
     realtime::configure(cfg);

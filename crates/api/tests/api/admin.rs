@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::helpers::{Options, RequestExt, TestApp, spawn_app, spawn_app_with};
 
-const TOKEN: &str = "operator-token-0123456789abcdef";
+pub(crate) const TOKEN: &str = "operator-token-0123456789abcdef";
 
-async fn operator_app() -> TestApp {
+pub(crate) async fn operator_app() -> TestApp {
     let mut server = api::config::ServerConfig::for_tests();
     server.admin_token = Some(SecretString::from(TOKEN.to_owned()));
     spawn_app_with(Options {
@@ -41,7 +41,7 @@ async fn admin_call(
 
 /// A failed outbox mail whose job is dead, as the worker leaves it after
 /// its last attempt: (row id, job id).
-async fn dead_mail(app: &TestApp) -> (Uuid, String) {
+pub(crate) async fn dead_mail(app: &TestApp) -> (Uuid, String) {
     let mut conn = app.state.db.get().await.unwrap();
     let mail = email_outbox::insert(
         &mut conn,

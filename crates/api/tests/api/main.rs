@@ -14,6 +14,7 @@ mod cache;
 mod cache_levels;
 mod call_logs;
 mod cli;
+mod console;
 mod documents;
 mod edge;
 mod enqueue;
