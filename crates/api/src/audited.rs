@@ -39,6 +39,18 @@ struct Announced {
     deliveries: Vec<Uuid>,
 }
 
+impl Change<()> {
+    /// The change of a delete of `id`: a 404 naming the entity (the first
+    /// part of `action`) when nothing was deleted.
+    pub fn deleted(found: bool, action: &'static str, id: Uuid) -> ApiResult<Self> {
+        if !found {
+            let entity = action.split_once('.').map_or(action, |(entity, _)| entity);
+            return Err(ApiError::not_found(entity));
+        }
+        Ok(Self::new((), action, Some(id), serde_json::json!({})))
+    }
+}
+
 impl<T> Change<T> {
     /// `action` is `"{entity}.{verb}"`; the entity type is its first part.
     pub fn new(value: T, action: &'static str, entity_id: Option<Uuid>, changes: Value) -> Self {

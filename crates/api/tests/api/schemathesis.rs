@@ -29,7 +29,12 @@ async fn schemathesis_finds_no_mismatch() {
     let auth = format!("Authorization: Bearer {}", owner.token);
     let examples = std::env::var("SCHEMATHESIS_MAX_EXAMPLES").unwrap_or_else(|_| "25".into());
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(st())
+        // Schemathesis keeps a cache of its findings in the working directory:
+        // a temporary one, so the run leaves nothing in the tree.
+        let dir = std::env::temp_dir().join(format!("esx-schemathesis-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let output = std::process::Command::new(st())
+            .current_dir(&dir)
             .args(["run", &schema, "--checks", "all", "--header", &auth])
             .args(["--max-examples", &examples, "--no-color", "--seed", "1"])
             // Operator routes answer only with their own tokens (ADMIN_TOKEN,
@@ -42,7 +47,9 @@ async fn schemathesis_finds_no_mismatch() {
             // 400 `invalid_token` by design. docs/API.md lists this gap.
             .args(["--exclude-checks", "positive_data_acceptance"])
             .output()
-            .expect("schemathesis runs")
+            .expect("schemathesis runs");
+        let _ = std::fs::remove_dir_all(&dir);
+        output
     })
     .await
     .unwrap();

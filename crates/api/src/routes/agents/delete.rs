@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 #[utoipa::path(
     delete, path = "/api/agents/{id}", tag = "agents",
@@ -24,10 +24,8 @@ pub async fn delete(
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {
-            if !agents::delete(c, org, id).await? {
-                return Err(ApiError::not_found("agent"));
-            }
-            Change::new((), "agent.deleted", Some(id), json!({}))
+            let found = agents::delete(c, org, id).await?;
+            Change::deleted(found, "agent.deleted", id)?
                 .announce(c, org, "agent.deleted", json!({ "id": id }))
                 .await
         })

@@ -1,13 +1,12 @@
 //! `DELETE /api/providers/{id}`.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
 use storage::models::provider_integrations as pi;
 use uuid::Uuid;
 
 use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// Removes a provider (a primary one leaves its type without a primary).
 #[utoipa::path(delete, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
@@ -20,10 +19,8 @@ pub async fn delete(
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {
-            if !pi::delete(c, org, id).await? {
-                return Err(ApiError::not_found("provider"));
-            }
-            Ok(Change::new((), "provider.deleted", Some(id), json!({})))
+            let found = pi::delete(c, org, id).await?;
+            Change::deleted(found, "provider.deleted", id)
         })
     })
     .await?;

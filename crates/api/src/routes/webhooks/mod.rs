@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 use deliveries::{DeliveryResponse, TestQueued, deliveries, test};
@@ -78,10 +78,8 @@ pub async fn delete(
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, &[], move |c| {
         Box::pin(async move {
-            if !webhooks::delete(c, org, id).await? {
-                return Err(ApiError::not_found("webhook"));
-            }
-            Ok(Change::new((), "webhook.deleted", Some(id), json!({})))
+            let found = webhooks::delete(c, org, id).await?;
+            Change::deleted(found, "webhook.deleted", id)
         })
     })
     .await?;
