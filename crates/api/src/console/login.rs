@@ -99,7 +99,7 @@ pub async fn login(
 }
 
 fn good_token(given: &str, expected: &SecretString) -> bool {
-    !given.is_empty() && crate::routes::admin::token_matches(given.trim(), expected)
+    !given.is_empty() && crate::auth::secret::matches(given.trim(), expected)
 }
 
 pub async fn logout(

@@ -9,10 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use jobs::{JobsError, Queue};
-use secrecy::ExposeSecret;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::auth::principal::bearer_token;
@@ -61,22 +58,11 @@ fn check(req: &HttpRequest) -> ApiResult<Operator> {
     };
     let given =
         bearer_token(req).ok_or_else(|| ApiError::unauthorized("missing operator token"))?;
-    if token_matches(given, expected) {
+    if crate::auth::secret::matches(given, expected) {
         Ok(Operator)
     } else {
         Err(ApiError::unauthorized("invalid operator token"))
     }
-}
-
-/// Whether `given` is the operator token, in constant time: digests first,
-/// so neither the length nor a common prefix leaks (the console's sign-in
-/// uses it too).
-pub fn token_matches(given: &str, expected: &secrecy::SecretString) -> bool {
-    let (a, b) = (
-        Sha256::digest(given.as_bytes()),
-        Sha256::digest(expected.expose_secret().as_bytes()),
-    );
-    bool::from(a.as_slice().ct_eq(b.as_slice()))
 }
 
 /// Jobs of one queue by state.
