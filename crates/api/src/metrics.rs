@@ -76,14 +76,7 @@ fn resident_memory_bytes() -> u64 {
 }
 
 fn sample_gauges(state: &AppState) {
-    let db = state.db.stats();
-    metrics::gauge!("db_pool_connections", "state" => "total").set(f64::from(db.total));
-    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(db.idle));
-    metrics::gauge!("db_pool_connections", "state" => "active").set(f64::from(db.active));
-    metrics::gauge!("db_pool_max_connections").set(f64::from(db.max));
-    metrics::gauge!("db_pool_waiting").set(db.waiting as f64);
-    metrics::gauge!("db_pool_waited_total").set(db.waited as f64);
-    metrics::gauge!("db_pool_timeouts_total").set(db.timeouts as f64);
+    state.db.stats().record_gauges();
     for replica in state.db.replicas() {
         let pool = replica.pool;
         metrics::gauge!("db_replica_pool_connections", "replica" => replica.name.clone(), "state" => "active")

@@ -41,6 +41,20 @@ pub struct PoolStats {
     pub waited: u64,
 }
 
+impl PoolStats {
+    /// Sets the pool gauges, the same names and labels in every binary so
+    /// one dashboard reads the API and the worker alike.
+    pub fn record_gauges(&self) {
+        metrics::gauge!("db_pool_connections", "state" => "total").set(f64::from(self.total));
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(self.idle));
+        metrics::gauge!("db_pool_connections", "state" => "active").set(f64::from(self.active));
+        metrics::gauge!("db_pool_max_connections").set(f64::from(self.max));
+        metrics::gauge!("db_pool_waiting").set(self.waiting as f64);
+        metrics::gauge!("db_pool_waited_total").set(self.waited as f64);
+        metrics::gauge!("db_pool_timeouts_total").set(self.timeouts as f64);
+    }
+}
+
 #[derive(Clone)]
 pub struct Database {
     primary: PgPool,

@@ -77,10 +77,7 @@ async fn route(
         ),
         ("GET", "/metrics") => {
             crate::queue_gauges::refresh(&app).await;
-            let pool = app.db.stats();
-            metrics::gauge!("db_pool_connections").set(pool.total as f64);
-            metrics::gauge!("db_pool_idle").set(pool.idle as f64);
-            metrics::gauge!("db_pool_waiting").set(pool.waiting as f64);
+            app.db.stats().record_gauges();
             reply(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",

@@ -483,7 +483,7 @@ async fn health_and_metrics_are_served() {
             .text()
             .await
             .unwrap()
-            .contains("db_pool_connections")
+            .contains("db_pool_connections{state=\"active\"}")
     );
     running.join().await.unwrap();
 }
