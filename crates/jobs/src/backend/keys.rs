@@ -79,6 +79,14 @@ impl QueueKeys {
     }
 }
 
+/// Ours: a key that exists as long as Redis kept its data. The sweeper sets
+/// it; finding it missing means Redis lost everything (a restart without
+/// persistence), so every queued row is enqueued again at once instead of
+/// after `SWEEP_QUEUED_AFTER_SECS`.
+pub fn epoch_key(prefix: &str) -> String {
+    format!("{prefix}:jobs:epoch")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

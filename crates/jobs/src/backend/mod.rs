@@ -35,7 +35,7 @@ use serde_json::Value;
 use ulid::Ulid;
 
 pub use doorbell::Doorbell;
-pub use keys::QueueKeys;
+pub use keys::{QueueKeys, epoch_key};
 pub use plans::{Plan, Plans};
 use prefetch::Prefetch;
 pub use store::{QueueConfig, QueueStore};

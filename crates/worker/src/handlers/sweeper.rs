@@ -15,12 +15,33 @@ use crate::outcome::JobResult;
 
 const BATCH: i64 = 500;
 
+/// Sets the epoch key; true when it was missing (a fresh Redis, or the
+/// first sweep of a new deployment: both mean no row has a job yet).
+async fn redis_lost_its_data(app: &App) -> bool {
+    let mut conn = app.job_conn().await;
+    let set: Option<String> = redis::cmd("SET")
+        .arg(jobs::backend::epoch_key(app.redis.prefix()))
+        .arg(chrono::Utc::now().timestamp())
+        .arg("NX")
+        .query_async(&mut conn)
+        .await
+        .unwrap_or(None);
+    set.is_some()
+}
+
 #[tracing::instrument(skip_all, fields(tick = job.tick))]
 pub async fn handle(app: std::sync::Arc<App>, job: SweepJob) -> JobResult {
     let app = &*app;
     let cfg = &app.config;
     let now = Utc::now();
-    let queued_before = now - chrono::Duration::seconds(cfg.sweep_queued_after_secs as i64);
+    // After Redis lost its data no queued row has a job: take them all now.
+    // (Rows still in line are not queued twice: a row's job id is its own.)
+    let queued_before = if redis_lost_its_data(app).await {
+        tracing::warn!("Redis lost its job data; enqueueing every queued row again");
+        now
+    } else {
+        now - chrono::Duration::seconds(cfg.sweep_queued_after_secs as i64)
+    };
     let mut conn = app.db.get().await?;
     let docs = documents::stalled_ids(&mut conn, now, queued_before, BATCH).await?;
     let mails = email_outbox::stalled_ids(&mut conn, now, queued_before, BATCH).await?;
