@@ -83,6 +83,12 @@ pub struct Config {
     pub webhook_allow_private: bool,
     #[arg(long, env = "WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// Bytes of knowledge-base text per organization (its
+    /// `organizations.max_knowledge_base_bytes` overrides): a document whose
+    /// chunks would pass it fails with `quota_exceeded`. The API checks the
+    /// same limit for text written through it.
+    #[arg(long, env = "ORG_MAX_KNOWLEDGE_BASE_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub org_max_knowledge_base_bytes: i64,
     /// Consecutive failed deliveries that disable an endpoint.
     #[arg(long, env = "WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
     pub webhook_disable_after: i32,

@@ -41,3 +41,20 @@ pub async fn knowledge_base_bytes(
     }
     query.get_result(conn).await
 }
+
+/// Bytes of knowledge-base text of `org` apart from the chunks of document
+/// `document` (which a re-processing replaces).
+pub async fn knowledge_base_bytes_without_document(
+    conn: &mut AsyncPgConnection,
+    org: Uuid,
+    document: Uuid,
+) -> QueryResult<i64> {
+    kb::table
+        .filter(kb::organization_id.eq(org))
+        .filter(kb::document_id.is_distinct_from(Some(document)))
+        .select(sql::<BigInt>(
+            "coalesce(sum(octet_length(content)), 0)::bigint",
+        ))
+        .get_result(conn)
+        .await
+}

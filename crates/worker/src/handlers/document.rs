@@ -123,6 +123,8 @@ async fn process(app: &App, doc: &Document, keeper: &LeaseKeeper) -> Result<usiz
         ));
     }
     let count = entries.len();
+    let chunk_bytes: i64 = entries.iter().map(|e| e.content.len() as i64).sum();
+    let quota = app.config.org_max_knowledge_base_bytes;
     // Held through the commit: no renewal moves the lease meanwhile.
     let held = keeper.hold().await;
     let lease = *held;
@@ -139,19 +141,27 @@ async fn process(app: &App, doc: &Document, keeper: &LeaseKeeper) -> Result<usiz
             if !documents::lock_if_leased(c, id, lease).await? {
                 return Ok(None);
             }
+            if let Some(message) = over_quota(c, org, id, chunk_bytes, quota).await? {
+                return Ok(Some(Err(message)));
+            }
             knowledge_base::replace_document_chunks(c, org, id, &entries).await?;
             documents::set_progress(c, id, 100, Some(total), total).await?;
             documents::mark_completed(c, id, count as i32).await?;
             let data = json!({"documentId": id, "fileName": name, "chunks": count, "pages": total});
-            Ok(Some(
-                publish_event(c, org, event::DOCUMENT_PROCESSED, data).await?,
-            ))
+            Ok(Some(Ok(publish_event(
+                c,
+                org,
+                event::DOCUMENT_PROCESSED,
+                data,
+            )
+            .await?)))
         })
         .await
         .map_err(|e| Failure::Transient(format!("storing the chunks: {e}")))?;
     drop(held);
     match deliveries {
-        Some(ids) => {
+        Some(Err(quota)) => Err(Failure::Permanent(quota)),
+        Some(Ok(ids)) => {
             app.queues.enqueue_webhook_deliveries(&ids).await;
             // New chunks change search answers and stats; the document's
             // status changed too.
@@ -211,4 +221,28 @@ async fn mark_failed(
         publish_event(c, org, event::DOCUMENT_FAILED, data).await
     })
     .await
+}
+
+/// Inside the transaction that stores the chunks: the quota error when
+/// `bytes` of new chunks would pass the organization's knowledge-base quota.
+/// Locks the organization row, as the API's checks do, so parallel writes
+/// cannot together overshoot.
+async fn over_quota(
+    c: &mut AsyncPgConnection,
+    org: Uuid,
+    document: Uuid,
+    bytes: i64,
+    default_limit: i64,
+) -> diesel::QueryResult<Option<String>> {
+    let limit = storage::models::organizations::find_for_update(c, org)
+        .await?
+        .max_knowledge_base_bytes
+        .unwrap_or(default_limit);
+    let stored =
+        storage::models::usage::knowledge_base_bytes_without_document(c, org, document).await?;
+    Ok((stored.saturating_add(bytes) > limit).then(|| {
+        format!(
+            "quota_exceeded: the document's {bytes} bytes of text would pass the organization's knowledge-base quota ({stored} of {limit} bytes used)"
+        )
+    }))
 }

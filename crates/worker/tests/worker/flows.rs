@@ -575,3 +575,34 @@ async fn health_says_redis_is_down_when_the_worker_starts_without_it() {
     // Not joined: the worker keeps waiting for Redis until the test ends.
     drop(running);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_document_past_the_knowledge_base_quota_fails_with_quota_exceeded() {
+    use diesel_async::RunQueryDsl;
+    let env = Env::new().await;
+    let db = env.database();
+    let org = org(&db).await;
+    let mut c = db.get().await.unwrap();
+    diesel::sql_query("UPDATE organizations SET max_knowledge_base_bytes = 1000 WHERE id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(org)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let big = upload(&env, &db, org, "big.txt", text_of(20).as_bytes()).await;
+    let running = worker::start(env.config(&["--queues", "document-processing"]))
+        .await
+        .unwrap();
+    env.queues().enqueue_document(big).await.unwrap();
+    wait_for("the document to fail", Duration::from_secs(30), || {
+        let db = db.clone();
+        async move {
+            let mut c = db.get().await.unwrap();
+            documents::find(&mut c, org, big).await.unwrap().status == "failed"
+        }
+    })
+    .await;
+    let row = documents::find(&mut c, org, big).await.unwrap();
+    assert!(row.error_message.unwrap().starts_with("quota_exceeded"));
+    assert_eq!(knowledge_base::count(&mut c, org).await.unwrap(), 0);
+    running.join().await.unwrap();
+}
