@@ -9,7 +9,9 @@ use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig};
 use storage::crypto::EncryptionKey;
 
 /// mimalloc instead of glibc malloc: a quarter of the call-log page's CPU
-/// was malloc and free (measured in docs/BENCHMARKS.md).
+/// was malloc and free (measured in docs/BENCHMARKS.md). The
+/// `system-allocator` feature keeps glibc's, to compare the two.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

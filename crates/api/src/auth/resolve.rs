@@ -73,16 +73,22 @@ fn token_scope(digest: &[u8]) -> Uuid {
 }
 
 /// Makes every instance forget the cached resolution of these token digests
-/// of one organization, then tells the open WebSockets of that organization
-/// on every instance to re-check their tokens. Call it after the
-/// transaction that revoked, deleted or demoted them has committed.
+/// of one organization, and its cached user answers (profiles: tokens are
+/// revoked by every change of a user's role, membership or password), then
+/// tells the open WebSockets of that organization on every instance to
+/// re-check their tokens. Call it after the transaction that revoked,
+/// deleted or demoted them has committed.
 pub async fn forget_tokens(state: &AppState, organization_id: Uuid, digests: &[Vec<u8>]) {
     let forgets = digests.iter().filter(|d| d.len() >= 16).map(|digest| {
         state
             .cache
             .invalidate(Namespace::Session, token_scope(digest))
     });
-    futures::future::join_all(forgets).await;
+    futures::future::join(
+        futures::future::join_all(forgets),
+        state.cache.invalidate(Namespace::User, organization_id),
+    )
+    .await;
     state.events.publish_revocation(organization_id).await;
 }
 

@@ -126,3 +126,45 @@ async fn with_redis_gone_both_instances_serve_fresh_answers_from_postgres() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_cached_profile_follows_logins_and_role_changes_on_another_instance() {
+    let app = spawn_app().await;
+    let owner = app.new_org_user("owner").await;
+    let admin = app
+        .add_user(&owner.organization_id, "admin", "profile")
+        .await;
+    app.set_password(admin.user_id, "profile password 1").await;
+    let peer = app.spawn_peer().await;
+    let before = until_local(|| peer.authed(Method::GET, "/api/user/profile", &admin)).await;
+    assert_eq!(before["lastLoginAt"], Value::Null);
+    // A login on one instance: the other's profile shows it at once.
+    let login = app.login(&admin.email, "profile password 1").await;
+    assert_eq!(login.status(), 200);
+    let (_, cache, after) = send(peer.authed(Method::GET, "/api/user/profile", &admin)).await;
+    assert_eq!(cache, "MISS");
+    assert!(after["lastLoginAt"].is_string(), "{after}");
+    // The admin's API key reads the admin's profile; demoting the admin on
+    // one instance changes what the other answers through the key.
+    let created = send(
+        app.authed(Method::POST, "/api/api-keys", &admin)
+            .json(&json!({"name": "profile key"})),
+    )
+    .await
+    .2;
+    let key = crate::helpers::TestUser {
+        token: created["key"].as_str().unwrap().to_owned(),
+        ..admin.clone()
+    };
+    let cached = until_local(|| peer.authed(Method::GET, "/api/user/profile", &key)).await;
+    assert_eq!(cached["role"], "admin");
+    let path = format!("/api/users/{}", admin.user_id);
+    let (status, _, _) = send(
+        app.authed(Method::PATCH, &path, &owner)
+            .json(&json!({"role": "member"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, demoted) = send(peer.authed(Method::GET, "/api/user/profile", &key)).await;
+    assert_eq!((status, demoted["role"].as_str()), (200, Some("member")));
+}

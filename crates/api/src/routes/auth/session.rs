@@ -7,6 +7,7 @@ use diesel_async::AsyncConnection;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
+use storage::cache::Namespace;
 use storage::crypto::token_digest;
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use storage::models::organizations::{self, NewOrganization};
@@ -23,6 +24,7 @@ use crate::auth::principal::bearer_token;
 use crate::auth::session::{acting_user, issue};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{AuthUser, Role};
+use crate::cached::cached_json;
 use crate::error::{ApiError, ApiResult};
 use crate::input::FieldErrors;
 use crate::input::text::is_clean;
@@ -245,6 +247,7 @@ pub async fn login(
         ..UserUpdate::default()
     };
     let user = users::update(&mut conn, user.organization_id, user.id, &changes).await?;
+    crate::cached::invalidate(&state, user.organization_id, &[Namespace::User]).await;
     Ok(HttpResponse::Ok().json(SessionResponse {
         token: session.token,
         expires_at: session.expires_at,
@@ -283,11 +286,18 @@ pub async fn logout(
 #[get("/user/profile")]
 pub async fn profile(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let user_id = auth.user_id.ok_or_else(|| ApiError::not_found("user"))?;
-    let mut conn = state.db.get().await?;
-    let user = users::find(&mut conn, auth.organization_id, user_id).await?;
-    let org = organizations::find(&mut conn, auth.organization_id).await?;
-    Ok(HttpResponse::Ok().json(ProfileResponse {
-        user: UserResponse::from(user),
-        organization: OrganizationResponse::from(org),
-    }))
+    let org = auth.organization_id;
+    // Cached: every change of a user (login, role, removal, password) drops
+    // the organization's `user` answers (see `auth::resolve::forget_tokens`).
+    let key = format!("profile:{}", user_id.simple());
+    cached_json(&state, Namespace::User, org, &key, || async {
+        let mut conn = state.db.get().await?;
+        let user = users::find(&mut conn, org, user_id).await?;
+        let org = organizations::find(&mut conn, org).await?;
+        Ok(ProfileResponse {
+            user: UserResponse::from(user),
+            organization: OrganizationResponse::from(org),
+        })
+    })
+    .await
 }
