@@ -228,23 +228,14 @@ pub async fn mark_attempt_failed(
         .map(drop)
 }
 
-/// Out of attempts, refused, or the endpoint is gone or disabled.
+/// Out of attempts, refused, or the endpoint is gone.
 pub async fn mark_dead(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     response_status: Option<i32>,
     error: &str,
 ) -> QueryResult<()> {
-    diesel::update(deliveries::table.find(id))
-        .set((
-            deliveries::status.eq(status::DEAD),
-            deliveries::response_status.eq(response_status),
-            deliveries::last_error.eq(Some(error)),
-            deliveries::lease_until.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .await
-        .map(drop)
+    set_stopped(conn, id, status::DEAD, response_status, error).await
 }
 
 /// The endpoint is disabled: the delivery waits, without spending
@@ -255,9 +246,21 @@ pub async fn hold(
     response_status: Option<i32>,
     error: &str,
 ) -> QueryResult<()> {
+    set_stopped(conn, id, status::HELD, response_status, error).await
+}
+
+/// Leaves the delivery in `status` (dead or held) with its last answer and
+/// error, and no lease.
+async fn set_stopped(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: &str,
+    response_status: Option<i32>,
+    error: &str,
+) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
-            deliveries::status.eq(status::HELD),
+            deliveries::status.eq(status),
             deliveries::response_status.eq(response_status),
             deliveries::last_error.eq(Some(error)),
             deliveries::lease_until.eq(None::<DateTime<Utc>>),

@@ -51,7 +51,6 @@ impl Env {
     pub(crate) fn outbox(&self) -> std::path::PathBuf {
         self.dir.path().join("outbox")
     }
-    /// Worker flags with every delay shortened; `extra` overrides.
     /// Flags naming this test's database, Redis prefix, key, port and
     /// directories, and nothing else: every timing at its default.
     pub(crate) fn default_args(&self, extra: &[&str]) -> Vec<String> {
@@ -82,23 +81,7 @@ impl Env {
     /// `default_args` with retries and the sweeper shortened, for tests of
     /// what a job does rather than when.
     pub(crate) fn args(&self, extra: &[&str]) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "--database-url",
-            self.db.url(),
-            "--redis-url",
-            &storage::test_support::redis_url(),
-            "--redis-prefix",
-            self.redis.prefix(),
-            "--encryption-key",
-            &self.key_hex,
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--email-outbox-dir",
-            self.outbox().to_str().unwrap(),
-            "--storage-dir",
-            self.uploads().to_str().unwrap(),
+        let shortened = [
             "--backoff-base-ms",
             "100",
             "--poll-interval-ms",
@@ -113,12 +96,9 @@ impl Env {
             "8",
             "--database-min-idle",
             "1",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
+        ];
+        let flags: Vec<&str> = shortened.iter().chain(extra).copied().collect();
+        self.default_args(&flags)
     }
     pub(crate) fn default_config(&self, extra: &[&str]) -> Config {
         let mut argv = vec!["echosenseix-worker".to_string()];
