@@ -76,7 +76,11 @@ impl Application {
 pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let redis = storage::RedisPool::connect_lazy(&config.redis)
         .context("REDIS_URL is not a valid Redis URL")?;
-    let db = storage::Database::connect_lazy(&config.database).with_write_pins(redis.clone());
+    let db = storage::Database::connect_lazy_per_thread(
+        &config.database,
+        http_workers(&config.server),
+    )
+    .with_write_pins(redis.clone());
     let cache = storage::cache::Cache::with_first_level(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
     let budget = storage::rate_limit::Leases::new(redis.clone());
@@ -112,6 +116,16 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// The number of HTTP workers (`0`: one per core), each a thread with its
+/// own single-threaded runtime and Postgres pool.
+fn http_workers(config: &ServerConfig) -> usize {
+    if config.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        config.workers
+    }
+}
+
 /// Idle time before the API closes a keep-alive connection (see `run`).
 const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
 
@@ -119,12 +133,11 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
     crate::metrics::handle();
     let data = web::Data::new(state);
     let config = config.clone();
-    let workers = if config.workers == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        config.workers
-    };
+    let workers = http_workers(&config);
     let server = HttpServer::new(move || {
+        // actix runs this factory once on each worker's thread: bind that
+        // thread to its own Postgres pool, opened and driven there.
+        data.db.bind_current_thread();
         App::new()
             .app_data(data.clone())
             .app_data(extractors::json_config(config.json_limit))

@@ -9,11 +9,11 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolableConnection,
 };
-use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::config::DatabaseConfig;
 use crate::replicas::{ReplicaReport, ReplicaSet, spawn_monitor};
+use crate::thread_pools::ThreadPools;
 use crate::write_pins::WritePins;
 
 type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
@@ -57,11 +57,10 @@ impl PoolStats {
 
 #[derive(Clone)]
 pub struct Database {
-    primary: PgPool,
+    primary: Arc<ThreadPools>,
     replicas: Arc<ReplicaSet>,
     pins: Option<WritePins>,
     window: std::time::Duration,
-    max: u32,
     waiting: Arc<AtomicU64>,
 }
 
@@ -104,16 +103,33 @@ fn builder(config: &DatabaseConfig) -> bb8::Builder<Manager> {
 }
 
 pub(crate) fn pool_stats(pool: &PgPool, max: u32, waiting: &AtomicU64) -> PoolStats {
-    let state = pool.state();
-    PoolStats {
-        total: state.connections,
-        idle: state.idle_connections,
-        active: state.connections.saturating_sub(state.idle_connections),
+    pools_stats(std::iter::once(pool), max, waiting)
+}
+
+/// The figures of several pools summed, as one pool of `max` connections.
+fn pools_stats<'a>(
+    pools: impl Iterator<Item = &'a PgPool>,
+    max: u32,
+    waiting: &AtomicU64,
+) -> PoolStats {
+    let mut stats = PoolStats {
+        total: 0,
+        idle: 0,
+        active: 0,
         max,
         waiting: waiting.load(Ordering::Relaxed),
-        timeouts: state.statistics.get_timed_out,
-        waited: state.statistics.get_waited,
+        timeouts: 0,
+        waited: 0,
+    };
+    for pool in pools {
+        let state = pool.state();
+        stats.total += state.connections;
+        stats.idle += state.idle_connections;
+        stats.active += state.connections.saturating_sub(state.idle_connections);
+        stats.timeouts += state.statistics.get_timed_out;
+        stats.waited += state.statistics.get_waited;
     }
+    stats
 }
 
 async fn checkout(pool: &PgPool, waiting: &AtomicU64) -> Result<DbConn, PoolError> {
@@ -131,16 +147,22 @@ impl Database {
     /// Postgres is down, and connections open as soon as it answers. With
     /// replicas, a monitor task measures them on the current runtime.
     pub fn connect_lazy(config: &DatabaseConfig) -> Self {
+        Self::connect_lazy_per_thread(config, 1)
+    }
+
+    /// As `connect_lazy`, with the primary pool split into `threads` pools
+    /// for as many single-threaded runtimes (actix-web's workers), each of
+    /// which calls `bind_current_thread` once (see `thread_pools`).
+    pub fn connect_lazy_per_thread(config: &DatabaseConfig, threads: usize) -> Self {
         let replicas = Arc::new(ReplicaSet::new(&config.all_replica_urls(), config));
         if !replicas.replicas.is_empty() {
             spawn_monitor(&replicas);
         }
         Self {
-            primary: build_pool(config.url.expose_secret(), config),
+            primary: Arc::new(ThreadPools::new(config, threads)),
             replicas,
             pins: None,
             window: config.read_your_writes_window(),
-            max: config.max_connections,
             waiting: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -159,9 +181,15 @@ impl Database {
         self.pins.as_ref()
     }
 
+    /// Makes the calling thread check out from its own primary pool (see
+    /// `thread_pools`); a no-op with one pool.
+    pub fn bind_current_thread(&self) {
+        self.primary.bind_current_thread();
+    }
+
     /// A connection to the primary, for writes and read-your-writes.
     pub async fn get(&self) -> Result<DbConn, PoolError> {
-        checkout(&self.primary, &self.waiting).await
+        checkout(self.primary.current(), &self.waiting).await
     }
 
     /// A connection for a read of `org` that may be served by a replica: a
@@ -212,7 +240,7 @@ impl Database {
     }
 
     pub fn stats(&self) -> PoolStats {
-        pool_stats(&self.primary, self.max, &self.waiting)
+        pools_stats(self.primary.built(), self.primary.max_connections(), &self.waiting)
     }
 
     /// One report per configured replica, in configuration order.

@@ -23,6 +23,7 @@ pub mod replicas;
 pub mod schema;
 pub mod sealed_link;
 pub mod telemetry;
+mod thread_pools;
 
 pub mod write_pins;
 
