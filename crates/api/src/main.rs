@@ -35,15 +35,9 @@ enum Command {
         #[command(flatten)]
         log: LogConfig,
     },
-    /// Migrate, then fill the database with realistic load-test data.
-    Seed {
-        #[command(flatten)]
-        database: DatabaseConfig,
-        #[command(flatten)]
-        log: LogConfig,
-        #[command(flatten)]
-        seed: api::seed::SeedArgs,
-    },
+    /// Migrate, then fill the database with realistic load-test data (an alias of
+    /// `echosenseix-seed`, which the docs and the peers' READMEs name).
+    Seed(seed::command::SeedCommand),
     /// Re-encrypt every stored secret from ENCRYPTION_KEY to NEW_ENCRYPTION_KEY in one
     /// transaction (idempotent), then restart every instance with the new key.
     RotateEncryptionKey {
@@ -95,18 +89,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            Command::Seed {
-                database,
-                log,
-                seed,
-            } => {
-                settings::telemetry::init(log.format, "info");
-                let url = database.url.expose_secret();
-                storage::migrations::run_pending(url).await?;
-                let report = api::seed::run(&seed, url).await?;
-                tracing::info!("{report}");
-                Ok(())
-            }
+            Command::Seed(command) => command.run().await,
             Command::RotateEncryptionKey {
                 database,
                 log,

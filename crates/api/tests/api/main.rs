@@ -38,7 +38,6 @@ mod schemathesis;
 mod scopes;
 mod sealed_mail;
 mod security_defaults;
-mod seed;
 mod users;
 mod webhook_deliveries;
 mod webhooks;

@@ -1,4 +1,4 @@
-//! `echosenseix-api seed` with small counts: the test accounts can log in,
+//! The seeder with small counts: the test accounts can log in,
 //! rows land where they should, the rollup matches, and a second run skips.
 
 // Helpers outside #[test] functions unwrap too: a failed setup is a failed test.
@@ -11,7 +11,7 @@ use storage::schema::{
 };
 use storage::test_support::TestDatabase;
 
-use api::seed::{SeedArgs, TEST_EMAILS, TEST_PASSWORD, run};
+use seed::{SeedArgs, TEST_EMAILS, TEST_PASSWORD, run};
 
 #[tokio::test]
 async fn seeds_small_counts_and_skips_a_second_run() {
