@@ -87,7 +87,7 @@ impl Queues {
             .next()
     }
 
-    /// The ids `publish_event` returned, after the transaction committed.
+    /// The ids `outbox::Raised::new` inserted, after the transaction committed.
     pub async fn enqueue_webhook_deliveries(&self, delivery_ids: &[Uuid]) -> Vec<String> {
         if delivery_ids.is_empty() {
             return Vec::new();

@@ -48,6 +48,15 @@ pub struct App {
 }
 
 impl App {
+    /// The outbox's after-commit handles of this process.
+    pub fn effects(&self) -> jobs::outbox::Effects<'_> {
+        jobs::outbox::Effects {
+            queues: &self.queues,
+            events: &self.events,
+            cache: &self.cache,
+        }
+    }
+
     /// Wakes this process' idle worker of `queue`.
     pub fn wake(&self, queue: Queue) {
         if let Some(bell) = self.doorbells.get(&queue) {
