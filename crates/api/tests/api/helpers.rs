@@ -20,6 +20,8 @@ pub struct TestApp {
     config: ApiConfig,
     /// The ENCRYPTION_KEY of the server, for a worker started beside it.
     pub encryption_key_hex: String,
+    /// The queues this test may leave jobs in, each with its reason (`leaves_jobs`).
+    leaves_jobs: std::sync::Mutex<Vec<(jobs::Queue, &'static str)>>,
 }
 
 /// Another instance of the same deployment (same database, same Redis and
@@ -117,10 +119,45 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         redis,
         config,
         encryption_key_hex,
+        leaves_jobs: std::sync::Mutex::default(),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A failing test already says what went wrong; a second panic aborts.
+        if std::thread::panicking() {
+            return;
+        }
+        let exempt: Vec<jobs::Queue> = self
+            .leaves_jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(queue, _)| *queue)
+            .collect();
+        if let Some(left) = crate::leftover_jobs::leftovers(&self.config.redis, &exempt) {
+            assert!(
+                left.is_empty(),
+                "the test left jobs in its queues ({}); run them, or say why with \
+                 `app.leaves_jobs(queue, reason)`",
+                left.join("; ")
+            );
+        }
     }
 }
 
 impl TestApp {
+    /// Opts `queue` out of the drop check: this test leaves jobs there on
+    /// purpose, for `reason` (it runs no worker for them, or it looks at dead
+    /// jobs). Every other queue is still checked.
+    pub fn leaves_jobs(&self, queue: jobs::Queue, reason: &'static str) {
+        self.leaves_jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((queue, reason));
+    }
+
     pub async fn spawn_peer(&self) -> Peer {
         let app = Application::build(self.config.clone())
             .await
@@ -300,6 +337,12 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 201, "register");
+        // A fixture, not the subject: tests of the welcome mail itself
+        // register through the route and see its job.
+        self.leaves_jobs(
+            jobs::Queue::Email,
+            "register() queues a welcome mail; API tests run no mail worker",
+        );
         let body: serde_json::Value = response.json().await.unwrap();
         TestUser {
             token: body["token"].as_str().unwrap().to_owned(),

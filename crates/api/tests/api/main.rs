@@ -26,6 +26,7 @@ mod integrations;
 mod invitations;
 mod key_rotation;
 mod knowledge_base;
+mod leftover_jobs;
 mod logs;
 mod openapi;
 mod platform;
