@@ -132,3 +132,15 @@ struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
+
+/// `echosenseix-seed --help` shows no secret taken from the environment.
+#[test]
+fn help_hides_secret_values() {
+    let text = storage::test_cli::output_without_secrets(
+        env!("CARGO_BIN_EXE_echosenseix-seed"),
+        &["--help"],
+        storage::test_cli::SECRETS,
+    );
+    assert!(text.contains("Usage"), "{text}");
+    assert!(text.contains("[env: DATABASE_URL]"), "{text}");
+}

@@ -44,6 +44,27 @@ impl Env {
     pub(crate) fn queues(&self) -> Queues {
         Queues::new(RedisPool::connect_lazy(&self.redis.config()).unwrap())
     }
+    /// A receiver of `org`'s live events, returned once it hears them (the
+    /// bus subscribes in the background; a probe comes back when it has).
+    pub(crate) async fn live(&self, org: Uuid) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        let bus = kv::events::EventBus::new(RedisPool::connect_lazy(&self.redis.config()).unwrap());
+        let mut live = bus.subscribe(org);
+        let probe = kv::events::Event::new("probe", org, serde_json::json!({}));
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                bus.publish(&probe).await.unwrap();
+                let heard = tokio::time::timeout(Duration::from_millis(50), live.recv()).await;
+                if matches!(heard, Ok(Ok(_))) {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the live bus subscribed");
+        while live.try_recv().is_ok() {}
+        // The bus lives as long as its listener task, which holds a clone.
+        live
+    }
     pub(crate) fn key(&self) -> EncryptionKey {
         EncryptionKey::from_hex(&self.key_hex).unwrap()
     }
