@@ -14,6 +14,7 @@ COMPOSE ?= $(shell command -v docker-compose >/dev/null 2>&1 && echo docker-comp
 API_PKG := echosenseix-api
 WORKER_PKG := echosenseix-worker
 LOADTEST_PKG := echosenseix-loadtest
+SEED_PKG := echosenseix-seed
 
 # Tests create one database per test from this server (see docs/OPERATIONS.md).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -79,7 +80,7 @@ SEED_FLAGS = $(if $(SEED_ORGANIZATIONS),--organizations $(SEED_ORGANIZATIONS)) \
 	$(if $(SEED_AGENTS_PER_ORG),--agents-per-org $(SEED_AGENTS_PER_ORG))
 
 seed: ## Migrate and load load-test data (SEED_CALL_LOGS=... etc., other flags via ARGS=...)
-	$(CARGO) run -p $(API_PKG) -- seed $(strip $(SEED_FLAGS) $(ARGS))
+	$(CARGO) run -p $(SEED_PKG) -- $(strip $(SEED_FLAGS) $(ARGS))
 
 load-test: ## Run the cargo load driver against a running API (options via ARGS=...)
 	$(CARGO) run --release -p $(LOADTEST_PKG) -- $(ARGS)

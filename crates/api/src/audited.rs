@@ -2,6 +2,8 @@
 //! deliveries of its event run in one transaction; after the commit (never
 //! before, so nobody sees a change that rolled back) the cached answers it
 //! changes are dropped, the deliveries queued and the event published live.
+//! The event side is the outbox's (`jobs::outbox`); this adds the audit row
+//! and the namespaces a write without an event makes stale.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,13 +12,13 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures::future::LocalBoxFuture;
+use jobs::outbox::{Effects, EventKind, Raised};
+use kv::cache::Namespace;
 use serde_json::Value;
-use storage::cache::Namespace;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
 use crate::auth::AuthUser;
-use crate::cached::invalidate;
 use crate::error::{ApiError, ApiResult};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -29,14 +31,7 @@ pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = ApiResult<Change<T>>> + S
 pub struct Change<T> {
     value: T,
     audit: AuditEvent<'static>,
-    event: Option<Announced>,
-}
-
-/// An event whose webhook deliveries were inserted in the transaction.
-struct Announced {
-    kind: &'static str,
-    data: Value,
-    deliveries: Vec<Uuid>,
+    event: Option<Raised>,
 }
 
 impl Change<()> {
@@ -73,15 +68,10 @@ impl<T> Change<T> {
         mut self,
         c: &mut AsyncPgConnection,
         org: Uuid,
-        kind: &'static str,
+        kind: EventKind,
         data: Value,
     ) -> ApiResult<Self> {
-        let deliveries = jobs::publish_event(c, org, kind, data.clone()).await?;
-        self.event = Some(Announced {
-            kind,
-            data,
-            deliveries,
-        });
+        self.event = Some(Raised::new(c, org, kind, data).await?);
         Ok(self)
     }
 }
@@ -108,21 +98,23 @@ pub async fn audited<T: Send + 'static>(
         })
         .await?;
     drop(conn);
-    let org = auth.organization_id;
-    if !stale.is_empty() {
-        invalidate(state, org, stale).await;
-    }
-    if let Some(event) = event {
-        state
-            .jobs
-            .enqueue_webhook_deliveries(&event.deliveries)
-            .await;
-        state
-            .events
-            .publish_or_log(&storage::events::Event::new(event.kind, org, event.data))
-            .await;
+    match event {
+        Some(event) => event.dispatch(effects(state), stale).await,
+        None if !stale.is_empty() => {
+            crate::cached::invalidate(state, auth.organization_id, stale).await;
+        }
+        None => {}
     }
     Ok(value)
+}
+
+/// The outbox's after-commit handles of this instance.
+pub fn effects(state: &AppState) -> Effects<'_> {
+    Effects {
+        queues: &state.jobs,
+        events: &state.events,
+        cache: &state.cache,
+    }
 }
 
 /// The arguments of an owner's or admin's write, taken at once: the state,

@@ -22,7 +22,6 @@ pub mod read_your_writes;
 pub mod request_meta;
 pub mod request_span;
 pub mod routes;
-pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod webhook_signature;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use storage::RedisPool;
-use storage::redis_pool::RedisError;
+use kv::RedisPool;
+use kv::redis_pool::RedisError;
 use uuid::Uuid;
 
 use crate::payload::{AnalyticsJob, DocumentJob, EmailJob, Job, WebhookJob};
@@ -87,7 +87,7 @@ impl Queues {
             .next()
     }
 
-    /// The ids `publish_event` returned, after the transaction committed.
+    /// The ids `outbox::Raised::new` inserted, after the transaction committed.
     pub async fn enqueue_webhook_deliveries(&self, delivery_ids: &[Uuid]) -> Vec<String> {
         if delivery_ids.is_empty() {
             return Vec::new();

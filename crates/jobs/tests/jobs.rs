@@ -5,11 +5,15 @@
 
 use std::time::Duration;
 
-use jobs::{DocumentJob, Queue, Queues, publish_event};
-use storage::RedisPool;
-use storage::config::RedisConfig;
+use jobs::outbox::Effects;
+use jobs::{DocumentJob, EventKind, Queue, Queues, Raised};
+use kv::RedisPool;
+use kv::cache::{Cache, Namespace};
+use kv::events::{Event, EventBus};
+use kv::test_support::TestRedis;
+use settings::RedisConfig;
 use storage::models::{organizations, webhooks};
-use storage::test_support::{TestDatabase, TestRedis};
+use storage::test_support::TestDatabase;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -67,7 +71,7 @@ async fn pushed_jobs_show_as_pending_under_their_own_prefix_only() {
     assert_eq!(qa.stats().await.unwrap().len(), 5);
 
     // The stored payload carries only the row id.
-    let mut conn = redis::Client::open(storage::test_support::redis_url())
+    let mut conn = redis::Client::open(kv::test_support::redis_url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
@@ -84,7 +88,7 @@ async fn pushed_jobs_show_as_pending_under_their_own_prefix_only() {
 }
 
 #[tokio::test]
-async fn publish_event_fans_out_to_active_subscribers_only() {
+async fn an_event_fans_out_to_active_subscribers_only() {
     let db = TestDatabase::new().await;
     let database = db.database(2);
     let mut conn = database.get().await.unwrap();
@@ -121,14 +125,15 @@ async fn publish_event_fans_out_to_active_subscribers_only() {
         .await
         .unwrap();
 
-    let ids = publish_event(
+    let raised = Raised::new(
         &mut conn,
         org,
-        "document.processed",
+        EventKind::DocumentProcessed,
         serde_json::json!({"documentId": "d1"}),
     )
     .await
     .unwrap();
+    let ids = raised.deliveries();
     assert_eq!(ids.len(), 1);
     let row = storage::models::webhook_deliveries::find_by_id(&mut conn, ids[0])
         .await
@@ -139,11 +144,18 @@ async fn publish_event_fans_out_to_active_subscribers_only() {
     assert_eq!(row.payload["event"], "document.processed");
     assert_eq!(row.payload["organizationId"], org.to_string());
     assert_eq!(row.payload["data"]["documentId"], "d1");
+    // No endpoint of this organization subscribed to agent.deleted.
     assert!(
-        publish_event(&mut conn, org, "nobody.listens", serde_json::json!({}))
-            .await
-            .unwrap()
-            .is_empty()
+        Raised::new(
+            &mut conn,
+            org,
+            EventKind::AgentDeleted,
+            serde_json::json!({})
+        )
+        .await
+        .unwrap()
+        .deliveries()
+        .is_empty()
     );
 }
 
@@ -174,7 +186,7 @@ async fn apalis_redis_storage_runs_what_our_push_stored() {
     queues.enqueue_document(row).await.unwrap();
 
     let keys = queues.keys(Queue::DocumentProcessing);
-    let conn = apalis_redis::connect(storage::test_support::redis_url())
+    let conn = apalis_redis::connect(kv::test_support::redis_url())
         .await
         .unwrap();
     let config = apalis_redis::Config::default().queue(&keys.name);
@@ -209,3 +221,100 @@ async fn apalis_redis_storage_runs_what_our_push_stored() {
 
 #[path = "jobs/control.rs"]
 mod control;
+
+/// The webhook and the WebSocket of one event are told the same thing: the
+/// delivery's `data` is the live event's `data`, and dispatch queues the
+/// delivery and drops the event's cached namespaces.
+#[tokio::test]
+async fn webhook_and_live_payloads_of_an_event_are_the_same() {
+    let db = TestDatabase::new().await;
+    let redis = TestRedis::new();
+    let pool = RedisPool::connect_lazy(&redis.config()).unwrap();
+    let (queues, events, cache) = (
+        Queues::new(pool.clone()),
+        EventBus::new(pool.clone()),
+        Cache::new(pool),
+    );
+    let mut conn = db.database(2).get().await.unwrap();
+    let org = organizations::insert(
+        &mut conn,
+        &organizations::NewOrganization {
+            name: "Acme".into(),
+            subdomain: None,
+            plan: "pro".into(),
+            max_agents: 1,
+            max_users: 1,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    webhooks::insert(
+        &mut conn,
+        &webhooks::NewWebhook {
+            organization_id: org,
+            url: "https://example.com/hook".into(),
+            encrypted_secret: vec![1, 2, 3],
+            events: vec!["document.processed".into()],
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
+
+    // Subscribed once a probe comes back: the listener connects in the background.
+    let mut live = events.subscribe(org);
+    let probe = Event::new("probe", org, serde_json::json!({}));
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            events.publish(&probe).await.unwrap();
+            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(50), live.recv()).await {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    while live.try_recv().is_ok() {}
+
+    let data = serde_json::json!({"documentId": Uuid::new_v4(), "fileName": "a.txt", "chunks": 3, "pages": 1});
+    let raised = Raised::new(&mut conn, org, EventKind::DocumentProcessed, data.clone())
+        .await
+        .unwrap();
+    let delivery = raised.deliveries()[0];
+    cache.set(Namespace::Kb, org, "stats", &1_u32).await;
+    assert_eq!(cache.get::<u32>(Namespace::Kb, org, "stats").await, Some(1));
+    raised
+        .dispatch(
+            Effects {
+                queues: &queues,
+                events: &events,
+                cache: &cache,
+            },
+            &[],
+        )
+        .await;
+
+    let row = storage::models::webhook_deliveries::find_by_id(&mut conn, delivery)
+        .await
+        .unwrap()
+        .unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let text = live.recv().await.unwrap();
+            let event: Event = serde_json::from_str(&text).unwrap();
+            if event.kind != "probe" {
+                return event;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(message.kind, "document.processed");
+    assert_eq!(row.event, "document.processed");
+    assert_eq!(row.payload["data"], message.data);
+    assert_eq!(message.data, data);
+    let stats = queues.queue_stats(Queue::WebhookDelivery).await.unwrap();
+    assert_eq!(stats.pending, 1);
+    assert_eq!(cache.get::<u32>(Namespace::Kb, org, "stats").await, None);
+}

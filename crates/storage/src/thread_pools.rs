@@ -26,7 +26,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::DatabaseConfig;
+use settings::DatabaseConfig;
+
 use crate::db::{PgPool, build_pool};
 
 thread_local! {

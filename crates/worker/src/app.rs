@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crypto::EncryptionKey;
 use jobs::backend::{Doorbell, Plans};
 use jobs::{Queue, Queues};
+use kv::RedisPool;
+use kv::cache::Cache;
+use kv::events::EventBus;
+use kv::redis_follow::FollowingConnection;
 use object_store::ObjectStore;
-use storage::cache::Cache;
-use storage::crypto::EncryptionKey;
-use storage::events::EventBus;
-use storage::redis_follow::FollowingConnection;
-use storage::{Database, RedisPool};
+use storage::Database;
 
 use crate::config::Config;
 use crate::mail::Mailer;
@@ -47,6 +48,15 @@ pub struct App {
 }
 
 impl App {
+    /// The outbox's after-commit handles of this process.
+    pub fn effects(&self) -> jobs::outbox::Effects<'_> {
+        jobs::outbox::Effects {
+            queues: &self.queues,
+            events: &self.events,
+            cache: &self.cache,
+        }
+    }
+
     /// Wakes this process' idle worker of `queue`.
     pub fn wake(&self, queue: Queue) {
         if let Some(bell) = self.doorbells.get(&queue) {
@@ -68,7 +78,7 @@ impl App {
 async fn connect_redis(config: &Config) -> FollowingConnection {
     let mut delay = Duration::from_millis(200);
     loop {
-        let connected = match storage::redis_target::RedisTarget::from_config(&config.redis) {
+        let connected = match kv::redis_target::RedisTarget::from_config(&config.redis) {
             Ok(target) => FollowingConnection::connect(target).await,
             Err(error) => Err(error),
         };

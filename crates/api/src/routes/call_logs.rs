@@ -8,9 +8,9 @@ mod page;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use kv::cache::Namespace;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use storage::cache::Namespace;
 use storage::models::call_logs::{self, CallLog, CallLogFilter, Cursor};
 use uuid::Uuid;
 

@@ -47,6 +47,10 @@ async fn stored_document(app: &TestApp, org: Uuid, id: Uuid) -> documents::Docum
 #[tokio::test]
 async fn a_member_uploads_and_the_document_is_stored_queued_and_enqueued() {
     let app = spawn_app().await;
+    app.leaves_jobs(
+        jobs::Queue::DocumentProcessing,
+        "the upload's processing job is asserted queued; no worker runs",
+    );
     let member = app.new_org_user("member").await;
     let text = b"Return policy\n\nRefunds are issued within 14 days.\n".to_vec();
 
@@ -155,6 +159,10 @@ async fn uploads_past_the_limit_are_413_and_leave_nothing() {
         ..Options::default()
     })
     .await;
+    app.leaves_jobs(
+        jobs::Queue::DocumentProcessing,
+        "the upload within the limit is queued; no worker runs",
+    );
     let user = app.new_org_user("admin").await;
 
     let (status, body) = upload(

@@ -123,6 +123,10 @@ async fn deliveries(app: &TestApp, webhook: Uuid) -> Vec<(Uuid, String, Value)> 
 #[tokio::test]
 async fn agent_writes_create_and_enqueue_deliveries_for_subscribed_endpoints() {
     let app = spawn_app().await;
+    app.leaves_jobs(
+        jobs::Queue::WebhookDelivery,
+        "the agent events' deliveries are asserted queued; no delivery worker runs",
+    );
     let admin = app.new_org_user("admin").await;
     let created_only = subscribe(&app, &admin, &["agent.created"]).await;
     let all = subscribe(
@@ -200,6 +204,10 @@ const SECRET: &str = "wsec_enqueue_test_secret";
 #[tokio::test]
 async fn a_new_call_is_announced_once_as_call_completed() {
     let app = spawn_app().await;
+    app.leaves_jobs(
+        jobs::Queue::WebhookDelivery,
+        "the call.completed delivery is asserted queued; no delivery worker runs",
+    );
     let admin = app.new_org_user("admin").await;
     let hook = subscribe(&app, &admin, &["call.completed"]).await;
     crate::call_logs::insert_agent(&app, admin.organization_id, Some("agent_enqueue_1")).await;

@@ -4,9 +4,10 @@
 use api::config::{ApiConfig, ServerConfig};
 use api::startup::Application;
 use api::state::AppState;
-use storage::config::{EncryptionConfig, LogConfig, LogFormat};
-use storage::crypto::EncryptionKey;
-use storage::test_support::{TestDatabase, TestRedis};
+use crypto::EncryptionKey;
+use kv::test_support::TestRedis;
+use settings::{EncryptionConfig, LogConfig, LogFormat};
+use storage::test_support::TestDatabase;
 
 pub struct TestApp {
     pub address: String,
@@ -19,6 +20,8 @@ pub struct TestApp {
     config: ApiConfig,
     /// The ENCRYPTION_KEY of the server, for a worker started beside it.
     pub encryption_key_hex: String,
+    /// The queues this test may leave jobs in, each with its reason (`leaves_jobs`).
+    leaves_jobs: std::sync::Mutex<Vec<(jobs::Queue, &'static str)>>,
 }
 
 /// Another instance of the same deployment (same database, same Redis and
@@ -70,7 +73,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let redis = TestRedis::new();
     let mut database = db.config(4);
     if let Some(url) = &options.database_url {
-        database = storage::config::DatabaseConfig::new(url, 4);
+        database = settings::DatabaseConfig::new(url, 4);
     }
     database.replica_urls = options
         .replica_urls
@@ -81,7 +84,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     database.acquire_timeout_ms = 5000;
     let mut redis_config = redis.config();
     if let Some(url) = &options.redis_url {
-        redis_config = storage::config::RedisConfig::new(url, redis.prefix());
+        redis_config = settings::RedisConfig::new(url, redis.prefix());
     }
     // Two random UUIDs in hex: 32 random bytes.
     let encryption_key_hex = format!(
@@ -116,10 +119,45 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         redis,
         config,
         encryption_key_hex,
+        leaves_jobs: std::sync::Mutex::default(),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A failing test already says what went wrong; a second panic aborts.
+        if std::thread::panicking() {
+            return;
+        }
+        let exempt: Vec<jobs::Queue> = self
+            .leaves_jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(queue, _)| *queue)
+            .collect();
+        if let Some(left) = crate::leftover_jobs::leftovers(&self.config.redis, &exempt) {
+            assert!(
+                left.is_empty(),
+                "the test left jobs in its queues ({}); run them, or say why with \
+                 `app.leaves_jobs(queue, reason)`",
+                left.join("; ")
+            );
+        }
     }
 }
 
 impl TestApp {
+    /// Opts `queue` out of the drop check: this test leaves jobs there on
+    /// purpose, for `reason` (it runs no worker for them, or it looks at dead
+    /// jobs). Every other queue is still checked.
+    pub fn leaves_jobs(&self, queue: jobs::Queue, reason: &'static str) {
+        self.leaves_jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((queue, reason));
+    }
+
     pub async fn spawn_peer(&self) -> Peer {
         let app = Application::build(self.config.clone())
             .await
@@ -139,7 +177,7 @@ impl TestApp {
             "--database-url",
             self.db.url(),
             "--redis-url",
-            &storage::test_support::redis_url(),
+            &kv::test_support::redis_url(),
             "--redis-prefix",
             self.redis.prefix(),
             "--encryption-key",
@@ -236,13 +274,13 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let token = storage::crypto::generate_token("esx");
+        let token = crypto::generate_token("esx");
         sessions::insert(
             &mut conn,
             &sessions::NewSession {
                 user_id: user.id,
                 organization_id: *org,
-                token_hash: storage::crypto::token_digest(&token),
+                token_hash: crypto::token_digest(&token),
                 expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
                 user_agent: None,
                 ip: None,
@@ -299,6 +337,12 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 201, "register");
+        // A fixture, not the subject: tests of the welcome mail itself
+        // register through the route and see its job.
+        self.leaves_jobs(
+            jobs::Queue::Email,
+            "register() queues a welcome mail; API tests run no mail worker",
+        );
         let body: serde_json::Value = response.json().await.unwrap();
         TestUser {
             token: body["token"].as_str().unwrap().to_owned(),
@@ -348,7 +392,7 @@ impl TestApp {
     /// into `link` as the worker renders it (`outbox_raw_data` for the row as stored).
     pub async fn outbox_data(&self, to: &str, template: &str) -> Option<serde_json::Value> {
         let raw = self.outbox_raw_data(to, template).await?;
-        Some(storage::sealed_link::open(&raw, &self.state.encryption).unwrap())
+        Some(crypto::sealed_link::open(&raw, &self.state.encryption).unwrap())
     }
 
     /// The `data` of the newest outbox mail of `template` to `to`, as stored.

@@ -28,6 +28,10 @@ async fn uploads_stop_at_the_document_count_and_byte_quotas() {
     options.server.org_max_documents = 2;
     options.server.org_max_document_bytes = 100;
     let app = spawn_app_with(options).await;
+    app.leaves_jobs(
+        jobs::Queue::DocumentProcessing,
+        "the uploads within the quota are queued; no worker runs",
+    );
     let member = app.new_org_user("member").await;
 
     assert_eq!(upload(&app, &member, &[b'a'; 60]).await.0, 202);

@@ -206,6 +206,10 @@ async fn members_get_403_and_other_organizations_404() {
 #[tokio::test]
 async fn patch_is_active_enables_an_endpoint_and_resumes_its_held_deliveries() {
     let app = spawn_app().await;
+    app.leaves_jobs(
+        jobs::Queue::WebhookDelivery,
+        "the resumed deliveries are asserted queued again; no delivery worker runs",
+    );
     let owner = app.new_org_user("owner").await;
     let member = app.add_user(&owner.organization_id, "member", "p").await;
     let stranger = app.new_org_user("owner").await;

@@ -4,11 +4,8 @@
 
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use jobs::events::event;
-use jobs::{DocumentJob, Queue, publish_event};
+use jobs::{DocumentJob, EventKind, Queue, Raised};
 use serde_json::json;
-use storage::cache::Namespace;
-use storage::events::Event as LiveEvent;
 use storage::models::documents::{self, Document};
 use storage::models::knowledge_base::{self, NewKnowledgeBaseEntry};
 use uuid::Uuid;
@@ -134,7 +131,7 @@ async fn process(app: &App, doc: &Document, keeper: &LeaseKeeper) -> Result<usiz
         .get()
         .await
         .map_err(|e| Failure::Transient(e.to_string()))?;
-    let deliveries = conn
+    let raised = conn
         .transaction::<_, diesel::result::Error, _>(async move |c| {
             // Only the holder of the lease writes: a worker whose lease ran
             // out (and was taken over) must not add a second set of chunks.
@@ -148,10 +145,10 @@ async fn process(app: &App, doc: &Document, keeper: &LeaseKeeper) -> Result<usiz
             documents::set_progress(c, id, 100, Some(total), total).await?;
             documents::mark_completed(c, id, count as i32).await?;
             let data = json!({"documentId": id, "fileName": name, "chunks": count, "pages": total});
-            Ok(Some(Ok(publish_event(
+            Ok(Some(Ok(Raised::new(
                 c,
                 org,
-                event::DOCUMENT_PROCESSED,
+                EventKind::DocumentProcessed,
                 data,
             )
             .await?)))
@@ -159,19 +156,11 @@ async fn process(app: &App, doc: &Document, keeper: &LeaseKeeper) -> Result<usiz
         .await
         .map_err(|e| Failure::Transient(format!("storing the chunks: {e}")))?;
     drop(held);
-    match deliveries {
+    match raised {
         Some(Err(quota)) => Err(Failure::Permanent(quota)),
-        Some(Ok(ids)) => {
-            app.queues.enqueue_webhook_deliveries(&ids).await;
-            // New chunks change search answers and stats; the document's
-            // status changed too.
-            for ns in [Namespace::Kb, Namespace::Document] {
-                app.cache.invalidate(ns, org).await;
-            }
-            let data = json!({"documentId": id, "chunks": count, "pages": total});
-            app.events
-                .publish_or_log(&LiveEvent::new(event::DOCUMENT_PROCESSED, org, data))
-                .await;
+        Some(Ok(event)) => {
+            // The same data live as in the webhook (fileName included).
+            event.dispatch(app.effects(), &[]).await;
             tracing::info!(document.id = %id, chunks = count, pages = total, "document processed");
             Ok(count)
         }
@@ -197,14 +186,9 @@ async fn fail(app: &App, doc: &Document, message: &str) -> JobResult {
         doc.original_name.clone(),
         message.to_owned(),
     );
-    let ids = mark_failed(&mut conn, org, id, name, message_owned).await?;
+    let event = mark_failed(&mut conn, org, id, name, message_owned).await?;
     drop(conn);
-    app.queues.enqueue_webhook_deliveries(&ids).await;
-    app.cache.invalidate(Namespace::Document, org).await;
-    let data = json!({"documentId": id, "error": message});
-    app.events
-        .publish_or_log(&LiveEvent::new(event::DOCUMENT_FAILED, org, data))
-        .await;
+    event.dispatch(app.effects(), &[]).await;
     Err(JobError::Dead(message.to_owned()))
 }
 
@@ -214,11 +198,11 @@ async fn mark_failed(
     id: Uuid,
     name: String,
     message: String,
-) -> diesel::QueryResult<Vec<Uuid>> {
+) -> diesel::QueryResult<Raised> {
     conn.transaction(async move |c| {
         documents::mark_failed(c, id, &message).await?;
         let data = json!({"documentId": id, "fileName": name, "error": message});
-        publish_event(c, org, event::DOCUMENT_FAILED, data).await
+        Raised::new(c, org, EventKind::DocumentFailed, data).await
     })
     .await
 }

@@ -265,7 +265,7 @@ async fn email_that_always_fails_ends_dead_and_can_be_retried() {
     .await;
     // And by dead job id.
     let dead: Vec<String> = {
-        let mut r = redis::Client::open(storage::test_support::redis_url())
+        let mut r = redis::Client::open(kv::test_support::redis_url())
             .unwrap()
             .get_multiplexed_async_connection()
             .await
@@ -326,6 +326,7 @@ async fn document_becomes_chunks_and_a_corrupt_one_fails_cleanly() {
     .await;
     let good = upload(&env, &db, org, "faq.txt", text_of(12).as_bytes()).await;
     let empty = upload(&env, &db, org, "empty.txt", b"   \n").await;
+    let mut live = env.live(org).await;
     let running = worker::start(env.config(&[
         "--queues",
         "document-processing,webhook-delivery",
@@ -373,6 +374,25 @@ async fn document_becomes_chunks_and_a_corrupt_one_fails_cleanly() {
         events.contains(&"document.processed".to_owned())
             && events.contains(&"document.failed".to_owned())
     );
+    // The dashboard is told what the webhook was: the same data per event.
+    let mut heard = std::collections::HashMap::new();
+    while heard.len() < 2 {
+        let text = tokio::time::timeout(Duration::from_secs(5), live.recv())
+            .await
+            .expect("both live events")
+            .unwrap();
+        let event: kv::events::Event = serde_json::from_str(&text).unwrap();
+        heard.insert(event.kind, event.data);
+    }
+    for (_, body) in rec.requests.lock().unwrap().iter() {
+        let body: serde_json::Value = serde_json::from_slice(body).unwrap();
+        let kind = body["event"].as_str().unwrap();
+        assert_eq!(
+            heard.get(kind),
+            Some(&body["data"]),
+            "{kind}: live and webhook data"
+        );
+    }
     running.join().await.unwrap();
 }
 

@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Parser;
+use crypto::EncryptionKey;
 use http_body_util::{BodyExt, Full};
 use jobs::Queues;
-use storage::crypto::EncryptionKey;
+use kv::RedisPool;
+use kv::test_support::TestRedis;
+use storage::Database;
 use storage::models::{documents, organizations, webhook_deliveries, webhooks};
-use storage::test_support::{TestDatabase, TestRedis};
-use storage::{Database, RedisPool};
+use storage::test_support::TestDatabase;
 use uuid::Uuid;
 use worker::Config;
 
@@ -42,6 +44,27 @@ impl Env {
     pub(crate) fn queues(&self) -> Queues {
         Queues::new(RedisPool::connect_lazy(&self.redis.config()).unwrap())
     }
+    /// A receiver of `org`'s live events, returned once it hears them (the
+    /// bus subscribes in the background; a probe comes back when it has).
+    pub(crate) async fn live(&self, org: Uuid) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        let bus = kv::events::EventBus::new(RedisPool::connect_lazy(&self.redis.config()).unwrap());
+        let mut live = bus.subscribe(org);
+        let probe = kv::events::Event::new("probe", org, serde_json::json!({}));
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                bus.publish(&probe).await.unwrap();
+                let heard = tokio::time::timeout(Duration::from_millis(50), live.recv()).await;
+                if matches!(heard, Ok(Ok(_))) {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the live bus subscribed");
+        while live.try_recv().is_ok() {}
+        // The bus lives as long as its listener task, which holds a clone.
+        live
+    }
     pub(crate) fn key(&self) -> EncryptionKey {
         EncryptionKey::from_hex(&self.key_hex).unwrap()
     }
@@ -58,7 +81,7 @@ impl Env {
             "--database-url",
             self.db.url(),
             "--redis-url",
-            &storage::test_support::redis_url(),
+            &kv::test_support::redis_url(),
             "--redis-prefix",
             self.redis.prefix(),
             "--encryption-key",

@@ -1,6 +1,7 @@
 //! `POST /api/agents`: creates an agent within the plan's `max_agents`.
 
 use actix_web::{HttpResponse, web};
+use jobs::EventKind;
 use serde_json::json;
 use storage::models::{agents, organizations};
 
@@ -43,7 +44,7 @@ pub async fn create(
             });
             let (id, data) = (agent.id, agent_data(&agent));
             Change::new(agent, "agent.created", Some(id), changes)
-                .announce(c, org.id, "agent.created", data)
+                .announce(c, org.id, EventKind::AgentCreated, data)
                 .await
         })
     })

@@ -1,6 +1,7 @@
 //! `DELETE /api/agents/{id}`: removes an agent; its call history stays.
 
 use actix_web::{HttpResponse, web};
+use jobs::EventKind;
 use serde_json::json;
 use storage::models::agents;
 use uuid::Uuid;
@@ -26,7 +27,7 @@ pub async fn delete(
         Box::pin(async move {
             let found = agents::delete(c, org, id).await?;
             Change::deleted(found, "agent.deleted", id)?
-                .announce(c, org, "agent.deleted", json!({ "id": id }))
+                .announce(c, org, EventKind::AgentDeleted, json!({ "id": id }))
                 .await
         })
     })

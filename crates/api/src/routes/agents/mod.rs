@@ -8,7 +8,7 @@ mod dto;
 mod update;
 
 use actix_web::{HttpResponse, web};
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use storage::models::agents;
 use uuid::Uuid;
 

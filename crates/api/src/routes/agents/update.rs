@@ -1,6 +1,7 @@
 //! `PATCH /api/agents/{id}`: changes the given fields of an agent.
 
 use actix_web::{HttpResponse, web};
+use jobs::EventKind;
 use serde_json::{Value, json};
 use storage::models::agents::{self, AgentUpdate};
 use uuid::Uuid;
@@ -34,7 +35,7 @@ pub async fn update(
                 .map_err(duplicate_external_id)?;
             let data = agent_data(&agent);
             Change::new(agent, "agent.updated", Some(id), changed_fields(&changes))
-                .announce(c, org, "agent.updated", data)
+                .announce(c, org, EventKind::AgentUpdated, data)
                 .await
         })
     })

@@ -6,14 +6,14 @@ use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
+use jobs::{EventKind, Raised};
 use serde_json::json;
-use storage::cache::Namespace;
 use storage::models::documents::{self, NewDocument};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use crate::audited::effects;
 use crate::auth::AuthUser;
-use crate::cached::invalidate;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use storage::file_store::sanitize_name;
@@ -119,11 +119,9 @@ pub async fn upload(
     };
     // After the row is committed; a lost enqueue is picked up by the sweeper.
     state.jobs.enqueue_document(doc.id).await;
-    invalidate(&state, org, &[Namespace::Kb, Namespace::Document]).await;
     let data = json!({ "documentId": doc.id, "fileName": doc.original_name, "status": doc.status });
-    state
-        .events
-        .publish_or_log(&storage::events::Event::new("document.uploaded", org, data))
+    Raised::live_only(org, EventKind::DocumentUploaded, data)
+        .dispatch(effects(&state), &[])
         .await;
     tracing::info!(size = doc.size_bytes, content_type = %doc.content_type, "document uploaded");
     Ok(HttpResponse::Accepted().json(Uploaded {

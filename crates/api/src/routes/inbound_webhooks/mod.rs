@@ -9,19 +9,19 @@
 
 mod payload;
 
-use crate::cached::invalidate;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
+use jobs::{EventKind, Raised};
 use serde::Serialize;
 use serde_json::{Value, json};
-use storage::cache::Namespace;
 use storage::models::call_logs::{self};
 use storage::models::{agents, analytics, integrations};
 use uuid::Uuid;
 
+use crate::audited::effects;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use payload::Event;
@@ -189,36 +189,24 @@ async fn post_call(
     }
     let call = event.data.into_call(agent.organization_id, agent.id)?;
     let org = agent.organization_id;
-    let (stored, deliveries) = conn
+    let (stored, event) = conn
         .transaction::<_, ApiError, _>(async move |c| {
             let replay = call_logs::exists(c, org, &call.conversation_id).await?;
             let stored = call_logs::upsert(c, &call).await?;
             analytics::refresh_day(c, org, stored.started_at.date_naive()).await?;
-            // Subscribers hear of a call once, however often it is replayed.
-            let deliveries = if replay {
-                Vec::new()
+            let data = call_event(&stored);
+            // Subscribers hear of a call once, however often it is replayed;
+            // the dashboards still refresh.
+            let event = if replay {
+                Raised::live_only(org, EventKind::CallCompleted, data)
             } else {
-                jobs::publish_event(
-                    c,
-                    org,
-                    jobs::events::event::CALL_COMPLETED,
-                    call_event(&stored),
-                )
-                .await?
+                Raised::new(c, org, EventKind::CallCompleted, data).await?
             };
-            Ok((stored, deliveries))
+            Ok((stored, event))
         })
         .await?;
-    state.jobs.enqueue_webhook_deliveries(&deliveries).await;
-    let live = storage::events::Event::new(
-        jobs::events::event::CALL_COMPLETED,
-        org,
-        call_event(&stored),
-    );
-    state.events.publish_or_log(&live).await;
+    event.dispatch(effects(&state), &[]).await;
     tracing::info!(organization.id = %org, call.id = %stored.id, "post-call webhook stored");
-    // The overview and cached list totals of this organization miss a call.
-    invalidate(&state, org, &[Namespace::Analytics, Namespace::Call]).await;
     Ok(HttpResponse::Ok().json(Received {
         received: true,
         call_id: Some(stored.id),

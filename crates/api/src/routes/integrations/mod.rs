@@ -5,12 +5,12 @@
 mod dto;
 
 use crate::cached::cached_json;
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
+use crypto::last4;
 use serde_json::json;
-use storage::crypto::last4;
 use storage::models::integrations::{self, Credentials, NewIntegration};
 
 use crate::audited::{AdminWrite, Change, audited};

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
+use jobs::{EventKind, outbox};
 use serde::Serialize;
 use serde_json::{Value, json};
 use storage::models::webhook_deliveries::{self, NewWebhookDelivery, WebhookDelivery};
@@ -99,19 +100,12 @@ pub async fn test(
     let hook = webhooks::find(&mut conn, org, id)
         .await
         .or_not_found("webhook")?;
-    // The envelope every event carries (see jobs::publish_event).
-    let payload = json!({
-        "id": Uuid::now_v7(),
-        "event": jobs::events::event::WEBHOOK_TEST,
-        "organizationId": org,
-        "createdAt": Utc::now(),
-        "data": { "webhookId": hook.id, "message": "Test delivery from EchoSenseiX" },
-    });
+    let data = json!({ "webhookId": hook.id, "message": "Test delivery from EchoSenseiX" });
     let row = NewWebhookDelivery {
         organization_id: org,
         webhook_id: hook.id,
-        event: jobs::events::event::WEBHOOK_TEST.into(),
-        payload,
+        event: EventKind::WebhookTest.name().into(),
+        payload: outbox::envelope(EventKind::WebhookTest, org, &data),
     };
     let inserted = webhook_deliveries::insert_batch(&mut conn, &[row]).await?;
     drop(conn);

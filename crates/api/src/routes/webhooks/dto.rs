@@ -1,6 +1,7 @@
 //! The wire shapes of outgoing webhooks and the parsing of a new endpoint (URL, events).
 
 use chrono::{DateTime, Utc};
+use jobs::EventKind;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use storage::models::webhooks::Webhook;
@@ -10,15 +11,6 @@ use crate::error::ApiResult;
 use crate::input::FieldErrors;
 use crate::input::text::is_clean;
 
-/// Events an endpoint may subscribe to.
-pub const EVENTS: &[&str] = &[
-    "call.completed",
-    "document.processed",
-    "document.failed",
-    "agent.created",
-    "agent.updated",
-    "agent.deleted",
-];
 pub(super) const MAX_URL: usize = 2048;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -98,8 +90,9 @@ pub(super) fn parse_events(events: Option<Vec<String>>) -> Result<Vec<String>, S
     let mut out: Vec<String> = Vec::with_capacity(events.len());
     for event in events {
         let event = event.trim();
-        if !EVENTS.contains(&event) {
-            return Err(format!("unknown event; known: {}", EVENTS.join(", ")));
+        if !EventKind::subscribable_names().any(|known| known == event) {
+            let known: Vec<_> = EventKind::subscribable_names().collect();
+            return Err(format!("unknown event; known: {}", known.join(", ")));
         }
         if !out.iter().any(|e| e == event) {
             out.push(event.to_owned());

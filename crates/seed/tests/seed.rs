@@ -1,4 +1,4 @@
-//! `echosenseix-api seed` with small counts: the test accounts can log in,
+//! The seeder with small counts: the test accounts can log in,
 //! rows land where they should, the rollup matches, and a second run skips.
 
 // Helpers outside #[test] functions unwrap too: a failed setup is a failed test.
@@ -11,7 +11,7 @@ use storage::schema::{
 };
 use storage::test_support::TestDatabase;
 
-use api::seed::{SeedArgs, TEST_EMAILS, TEST_PASSWORD, run};
+use seed::{SeedArgs, TEST_EMAILS, TEST_PASSWORD, run};
 
 #[tokio::test]
 async fn seeds_small_counts_and_skips_a_second_run() {
@@ -131,4 +131,16 @@ async fn seeds_small_counts_and_skips_a_second_run() {
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
+}
+
+/// `echosenseix-seed --help` shows no secret taken from the environment.
+#[test]
+fn help_hides_secret_values() {
+    let text = storage::test_cli::output_without_secrets(
+        env!("CARGO_BIN_EXE_echosenseix-seed"),
+        &["--help"],
+        storage::test_cli::SECRETS,
+    );
+    assert!(text.contains("Usage"), "{text}");
+    assert!(text.contains("[env: DATABASE_URL]"), "{text}");
 }

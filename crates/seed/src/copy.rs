@@ -1,8 +1,8 @@
 //! Rows in Postgres' COPY text format, streamed to `COPY ... FROM STDIN`:
 //! the fastest way to load millions of rows without bind-parameter limits.
 
-use actix_web::web::Bytes;
 use anyhow::Context;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::SinkExt;
 use tokio_postgres::{Client, CopyInSink};

@@ -1,10 +1,11 @@
-//! `echosenseix-api seed`: fills a database with realistic data for load
-//! tests (organizations, users including test1..3@example.com, agents, call
-//! logs, knowledge-base entries, the analytics rollup) through COPY streams,
-//! with progress bars. Skips when test1@example.com exists, unless `--force`,
+//! The seeder (binary `echosenseix-seed`, alias `echosenseix-api seed`):
+//! fills a database with realistic data for load tests (organizations, users
+//! including test1..3@example.com, agents, call logs, knowledge-base entries,
+//! the analytics rollup) through COPY streams, with progress bars. Skips when test1@example.com exists, unless `--force`,
 //! which first removes every organization an earlier seed created.
 
 mod calls;
+pub mod command;
 pub mod copy;
 mod knowledge;
 pub mod load_users;
