@@ -7,4 +7,5 @@ mod query_plans;
 mod replicas;
 mod retention;
 mod schema;
+mod thread_pools;
 mod tls;
