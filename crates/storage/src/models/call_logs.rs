@@ -2,6 +2,7 @@
 //! offset or keyset pages, and upserted by conversation id from the platform.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -38,17 +39,19 @@ pub struct CallLog {
 }
 
 /// A row of the call-log list, its jsonb read as raw text to pass through;
-/// the transcript only when the caller asked for it.
+/// the transcript only when the caller asked for it. The short text columns
+/// are `CompactString`s, held inline up to 24 bytes: up to five fewer allocations
+/// a row, most of what building a page's rows cost beyond decoding.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = call_logs, check_for_backend(diesel::pg::Pg))]
 pub struct ListRow {
     pub id: Uuid,
     pub agent_id: Option<Uuid>,
-    pub platform: String,
-    pub conversation_id: String,
-    pub phone_number: Option<String>,
-    pub direction: String,
-    pub status: String,
+    pub platform: CompactString,
+    pub conversation_id: CompactString,
+    pub phone_number: Option<CompactString>,
+    pub direction: CompactString,
+    pub status: CompactString,
     pub duration_seconds: i32,
     pub cost_micros: i64,
     pub summary: Option<String>,
