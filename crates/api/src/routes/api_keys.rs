@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use storage::crypto::{generate_token, token_digest};
 use storage::models::api_keys::{self, ApiKey, NewApiKey};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
@@ -23,18 +24,11 @@ use crate::state::AppState;
 const DISPLAY_PREFIX_LEN: usize = 12;
 const NAME_MAX_CHARS: usize = 100;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_api_keys)
         .service(create_api_key)
         .service(revoke_api_key);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_api_keys, create_api_key, revoke_api_key),
-    components(schemas(ApiKeyResponse, PageResponse<ApiKeyResponse>, CreateApiKeyRequest, CreatedApiKeyResponse))
-)]
-pub struct Doc;
 
 /// A key as listed: never the key or its digest.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -72,11 +66,9 @@ impl From<ApiKey> for ApiKeyResponse {
 
 /// The organization's active keys, newest first (owner/admin).
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
-    security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 401), (status = 403))
+    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 403))
 )]
 #[get("/api-keys")]
 pub async fn list_api_keys(
@@ -119,9 +111,7 @@ pub struct CreatedApiKeyResponse {
 
 /// Creates a key (owner/admin, from a user session: a key cannot mint keys).
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
-    security(("bearer" = [])),
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, body = CreatedApiKeyResponse),
@@ -195,9 +185,7 @@ pub async fn create_api_key(
 
 /// Revokes a key at once (owner/admin).
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
-    security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404))
 )]

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use storage::models::invitations::{self, Invitation};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
@@ -15,16 +16,9 @@ use crate::input::{PageQuery, PageResponse, Paging};
 use crate::routes::users::InvitationResponse;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_invitations).service(revoke_invitation);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_invitations, revoke_invitation),
-    components(schemas(PendingInvitation, PageResponse<PendingInvitation>))
-)]
-pub struct Doc;
 
 /// An unaccepted invitation; never its token.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -52,11 +46,9 @@ impl PendingInvitation {
 
 /// The organization's unaccepted invitations, newest first (owner/admin).
 #[utoipa::path(
-    context_path = "/api",
     tag = "team",
-    security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = PageResponse<PendingInvitation>), (status = 401), (status = 403), (status = 422))
+    responses((status = 200, body = PageResponse<PendingInvitation>), (status = 403))
 )]
 #[get("/invitations")]
 pub async fn list_invitations(
@@ -77,9 +69,7 @@ pub async fn list_invitations(
 
 /// Withdraws an unaccepted invitation (owner/admin): its link stops working.
 #[utoipa::path(
-    context_path = "/api",
     tag = "team",
-    security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404, description = "unknown, accepted, or another organization's"))
 )]

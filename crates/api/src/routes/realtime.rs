@@ -33,7 +33,7 @@ struct TokenQuery {
 /// Upgrades to a WebSocket for the caller's organization (401 without a
 /// valid token).
 #[utoipa::path(tag = "realtime", params(("token" = Option<String>, Query, description = "bearer token, when no Authorization header can be sent")),
-    responses((status = 101, description = "switching to WebSocket"), (status = 401)))]
+    responses((status = 101, description = "switching to WebSocket")))]
 #[get("/ws/realtime-sync")]
 pub async fn realtime_sync(
     req: HttpRequest,
@@ -128,8 +128,4 @@ async fn pump(
     };
     metrics::gauge!("websocket_connections").decrement(1.0);
     let _ = session.close(reason).await;
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(realtime_sync);
 }

@@ -1,6 +1,6 @@
 //! `DELETE /api/agents/{id}`: removes an agent; its call history stays.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, web};
 use serde_json::json;
 use storage::models::agents;
 use uuid::Uuid;
@@ -10,12 +10,12 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::error::ApiResult;
 
 #[utoipa::path(
-    delete, path = "/api/agents/{id}", tag = "agents",
+    tag = "agents",
     description = "Deletes an agent; its call history stays (agentId becomes null). Owner or admin.",
     params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)),
-    security(("bearer" = []))
+    responses((status = 204), (status = 403), (status = 404))
 )]
+#[delete("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn delete(
     AdminWrite { state, auth, meta }: AdminWrite,

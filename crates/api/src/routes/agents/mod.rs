@@ -7,9 +7,10 @@ mod delete;
 mod dto;
 mod update;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use storage::cache::Namespace;
 use storage::models::agents;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -17,43 +18,27 @@ use crate::cached::cached_json;
 use crate::error::{ApiResult, OrNotFound};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
-use create::create;
-use delete::delete;
 pub use dto::{AgentResponse, CreateAgent, UpdateAgent};
-use update::update;
 
 /// What an agent write makes stale: agents, and the active-agent counts of
 /// knowledge-base stats and analytics.
 const STALE: &[Namespace] = &[Namespace::Agent, Namespace::Kb, Namespace::Analytics];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/agents")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/agents/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::delete().to(delete)),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create::create)
+        .service(get)
+        .service(update::update)
+        .service(delete::delete);
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create::create, get, update::update, delete::delete),
-    components(schemas(AgentResponse, PageResponse<AgentResponse>, CreateAgent, UpdateAgent))
-)]
-pub struct Doc;
-
 #[utoipa::path(
-    get, path = "/api/agents", tag = "agents",
+    tag = "agents",
     description = "The organization's agents, newest first. Any role.",
     params(PageQuery),
-    responses((status = 200, body = PageResponse<AgentResponse>), (status = 401), (status = 422)),
-    security(("bearer" = []))
+    responses((status = 200, body = PageResponse<AgentResponse>))
 )]
+#[get("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -75,12 +60,12 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/agents/{id}", tag = "agents",
+    tag = "agents",
     description = "One agent. Any role. Unknown, malformed and other organizations' ids answer 404.",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = AgentResponse), (status = 401), (status = 404)),
-    security(("bearer" = []))
+    responses((status = 200, body = AgentResponse), (status = 404))
 )]
+#[get("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn get(
     state: web::Data<AppState>,

@@ -1,6 +1,6 @@
 //! `PATCH /api/agents/{id}`: changes the given fields of an agent.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, patch, web};
 use serde_json::{Value, json};
 use storage::models::agents::{self, AgentUpdate};
 use uuid::Uuid;
@@ -11,13 +11,13 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiError, ApiResult, OrNotFound, code};
 
 #[utoipa::path(
-    patch, path = "/api/agents/{id}", tag = "agents",
+    tag = "agents",
     description = "Changes the given fields; `null` clears a nullable one. Owner or admin.",
     params(("id" = Uuid, Path)),
     request_body = UpdateAgent,
-    responses((status = 200, body = AgentResponse), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
-    security(("bearer" = []))
+    responses((status = 200, body = AgentResponse), (status = 403), (status = 404), (status = 409))
 )]
+#[patch("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,

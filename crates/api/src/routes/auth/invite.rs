@@ -34,7 +34,6 @@ pub struct AcceptInviteRequest {
 
 /// Creates the invited user and a session; an invitation is used once.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
     request_body = AcceptInviteRequest,
     responses(

@@ -46,7 +46,6 @@ pub struct ForgotPasswordResponse {
 /// Queues a reset link if the address belongs to an active user; the answer
 /// is the same whether or not it does.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
     request_body = ForgotPasswordRequest,
     responses((status = 202, body = ForgotPasswordResponse), (status = 422, description = "not an e-mail address"))
@@ -132,7 +131,6 @@ pub struct ResetPasswordRequest {
 /// Sets a new password with a reset token (once) and revokes every session
 /// of the user.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
     request_body = ResetPasswordRequest,
     responses(

@@ -50,7 +50,6 @@ pub struct RegisterRequest {
 
 /// Creates an organization, its owner and a session, and queues a welcome mail.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -178,7 +177,6 @@ fn invalid_credentials() -> ApiError {
 /// wrong passwords get the same answer in about the same time; repeated
 /// failures per account or per client address answer 429.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -257,10 +255,8 @@ pub async fn login(
 
 /// Revokes the session token of the request at once.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
-    security(("bearer" = [])),
-    responses((status = 204), (status = 401), (status = 403, description = "called with an API key"))
+    responses((status = 204), (status = 403, description = "called with an API key"))
 )]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -278,10 +274,8 @@ pub async fn logout(
 
 /// The caller with its organization.
 #[utoipa::path(
-    context_path = "/api",
     tag = "auth",
-    security(("bearer" = [])),
-    responses((status = 200, body = ProfileResponse), (status = 401), (status = 404, description = "an API key whose creator is gone"))
+    responses((status = 200, body = ProfileResponse), (status = 404, description = "an API key whose creator is gone"))
 )]
 #[get("/user/profile")]
 pub async fn profile(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {

@@ -5,30 +5,21 @@
 
 mod upload;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use storage::models::documents::{self, Document};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, OrNotFound};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
-use upload::upload;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/documents/upload").route(web::post().to(upload)))
-        .service(web::resource("/documents").route(web::get().to(list)))
-        .service(web::resource("/documents/{id}/status").route(web::get().to(status)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(upload::upload).service(list).service(status);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(upload::upload, list, status),
-    components(schemas(UploadForm, Uploaded, DocumentResponse, PageResponse<DocumentResponse>, DocumentStatus))
-)]
-pub struct Doc;
 
 /// `multipart/form-data` with one file field.
 #[derive(utoipa::ToSchema)]
@@ -120,12 +111,12 @@ impl From<Document> for DocumentStatus {
 }
 
 #[utoipa::path(
-    get, path = "/api/documents", tag = "documents",
+    tag = "documents",
     description = "The organization's uploads, newest first, with their processing state. Any role.",
     params(PageQuery),
-    responses((status = 200, body = PageResponse<DocumentResponse>), (status = 401), (status = 422)),
-    security(("bearer" = []))
+    responses((status = 200, body = PageResponse<DocumentResponse>))
 )]
+#[get("/documents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -140,13 +131,13 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/documents/{id}/status", tag = "documents",
+    tag = "documents",
     description = "Processing state of one upload. Any role. Unknown, malformed and other organizations' \
                    ids answer 404.",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = DocumentStatus), (status = 401), (status = 404)),
-    security(("bearer" = []))
+    responses((status = 200, body = DocumentStatus), (status = 404))
 )]
+#[get("/documents/{id}/status")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn status(
     state: web::Data<AppState>,

@@ -1,7 +1,7 @@
 //! Ranked full-text search with escaped, highlighted snippets.
 
 use crate::cached::{cached_json, digest_key};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use storage::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 
@@ -13,9 +13,11 @@ use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
 
 /// Ranked full-text search with highlighted snippets. A blank query answers
 /// 422; a query of stop words only finds nothing.
-#[utoipa::path(post, path = "/api/knowledge-base/search", tag = "knowledge-base", request_body = SearchRequest,
+#[utoipa::path(
+    tag = "knowledge-base", request_body = SearchRequest,
     description = "Any member of the organization. Web-search syntax: \"quoted phrase\", -exclude, or.",
-    responses((status = 200, body = SearchResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
+    responses((status = 200, body = SearchResponse)))]
+#[post("/knowledge-base/search")]
 pub async fn search(
     state: web::Data<AppState>,
     auth: AuthUser,

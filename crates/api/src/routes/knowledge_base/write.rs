@@ -1,7 +1,7 @@
 //! Writes of knowledge-base entries by hand: create, update, delete.
 
 use crate::cached::invalidate;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, patch, post, web};
 use diesel_async::AsyncConnection;
 use storage::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
@@ -14,9 +14,11 @@ use crate::state::AppState;
 use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
 
 /// Adds an entry written by hand.
-#[utoipa::path(post, path = "/api/knowledge-base/entries", tag = "knowledge-base", request_body = CreateEntry,
+#[utoipa::path(
+    tag = "knowledge-base", request_body = CreateEntry,
     description = "Any member of the organization may create entries.",
-    responses((status = 201, body = EntryResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
+    responses((status = 201, body = EntryResponse)))]
+#[post("/knowledge-base/entries")]
 pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -37,10 +39,12 @@ pub async fn create(
 }
 
 /// Changes the given fields of an entry.
-#[utoipa::path(patch, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+#[utoipa::path(
+    tag = "knowledge-base",
     params(("id" = Uuid, Path)), request_body = UpdateEntry,
     description = "Any member of the organization may edit entries.",
-    responses((status = 200, body = EntryResponse), (status = 400), (status = 401), (status = 404), (status = 415), (status = 422)))]
+    responses((status = 200, body = EntryResponse), (status = 404)))]
+#[patch("/knowledge-base/entries/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -66,9 +70,11 @@ pub async fn update(
 }
 
 /// Removes an entry.
-#[utoipa::path(delete, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
+#[utoipa::path(
+    tag = "knowledge-base",
     params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
-    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403), (status = 404)))]
+#[delete("/knowledge-base/entries/{id}")]
 pub async fn delete(
     state: web::Data<AppState>,
     auth: AuthUser,

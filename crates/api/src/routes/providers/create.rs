@@ -1,6 +1,6 @@
 //! `POST /api/providers`: adds a provider (not primary; see set-primary).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use serde_json::json;
 use storage::models::provider_integrations as pi;
 
@@ -10,9 +10,11 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::error::ApiResult;
 
 /// Adds a provider (not primary; see set-primary).
-#[utoipa::path(post, path = "/api/providers", tag = "providers", request_body = CreateProvider,
+#[utoipa::path(
+    tag = "providers", request_body = CreateProvider,
     description = "Owner or admin only; members get 403.",
-    responses((status = 201, body = ProviderResponse), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
+    responses((status = 201, body = ProviderResponse), (status = 403)))]
+#[post("/providers")]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateProvider>,

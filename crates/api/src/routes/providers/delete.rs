@@ -1,6 +1,6 @@
 //! `DELETE /api/providers/{id}`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, web};
 use storage::models::provider_integrations as pi;
 use uuid::Uuid;
 
@@ -9,9 +9,11 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::error::ApiResult;
 
 /// Removes a provider (a primary one leaves its type without a primary).
-#[utoipa::path(delete, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
-    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403), (status = 404)))]
+#[delete("/providers/{id}")]
 pub async fn delete(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,

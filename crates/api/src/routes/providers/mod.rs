@@ -9,9 +9,10 @@ mod dto;
 mod test;
 mod update;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use storage::cache::Namespace;
 use storage::models::provider_integrations as pi;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -19,48 +20,28 @@ use crate::cached::cached_json;
 use crate::error::{ApiResult, OrNotFound};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
-use create::create;
-use delete::delete;
 pub use dto::{CreateProvider, ProviderCredentials, ProviderResponse, ReplaceProvider};
-use test::test;
 use update::{replace, set_primary};
 
 /// What a provider write makes stale.
 const STALE: &[Namespace] = &[Namespace::Provider];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/providers")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/providers/{id}")
-            .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::delete().to(delete)),
-    )
-    .service(web::resource("/providers/{id}/set-primary").route(web::post().to(set_primary)))
-    .service(web::resource("/providers/{id}/test").route(web::post().to(test)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create::create)
+        .service(get)
+        .service(replace)
+        .service(delete::delete)
+        .service(set_primary)
+        .service(test::test);
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create::create, get, update::replace, delete::delete, update::set_primary, test::test),
-    components(schemas(
-        ProviderResponse,
-        PageResponse<ProviderResponse>,
-        ProviderCredentials,
-        CreateProvider,
-        ReplaceProvider
-    ))
-)]
-pub struct Doc;
-
 /// Providers, grouped by type, newest first within a type.
-#[utoipa::path(get, path = "/api/providers", tag = "providers", params(PageQuery),
+#[utoipa::path(
+    tag = "providers", params(PageQuery),
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
-    responses((status = 200, body = PageResponse<ProviderResponse>), (status = 401), (status = 422)))]
+    responses((status = 200, body = PageResponse<ProviderResponse>)))]
+#[get("/providers")]
 pub async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -81,9 +62,11 @@ pub async fn list(
 }
 
 /// One provider; 404 for an unknown, malformed or other organization's id.
-#[utoipa::path(get, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    tag = "providers", params(("id" = Uuid, Path)),
     description = "Any member of the organization.",
-    responses((status = 200, body = ProviderResponse), (status = 401), (status = 404)))]
+    responses((status = 200, body = ProviderResponse), (status = 404)))]
+#[get("/providers/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
     auth: AuthUser,

@@ -1,6 +1,6 @@
 //! `POST /api/providers/{id}/test`: a live request to the provider.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
 use serde_json::json;
 use storage::models::integrations::Credentials;
@@ -14,9 +14,11 @@ use crate::providers::{self, catalog};
 
 /// Makes an authenticated request to the provider with the stored key and
 /// records the outcome (status active or error, lastTestedAt).
-#[utoipa::path(post, path = "/api/providers/{id}/test", tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
-    responses((status = 200, body = providers::ConnectionTestResult), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = providers::ConnectionTestResult), (status = 403), (status = 404)))]
+#[post("/providers/{id}/test")]
 pub async fn test(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,

@@ -57,9 +57,7 @@ impl From<Invitation> for InvitationResponse {
 /// Invites an address to the organization and queues the invitation mail.
 /// Users plus pending invitations may not exceed the plan's `max_users`.
 #[utoipa::path(
-    context_path = "/api",
     tag = "team",
-    security(("bearer" = [])),
     request_body = InviteRequest,
     responses(
         (status = 201, body = InvitationResponse),

@@ -13,6 +13,7 @@ use storage::models::api_keys;
 use storage::models::organizations;
 use storage::models::sessions;
 use storage::models::users::{self, User, UserUpdate};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::auth::dto::UserResponse;
@@ -24,29 +25,20 @@ use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 pub use invite::InvitationResponse;
-use invite::{InviteRequest, invite_user};
+use invite::invite_user;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
         .service(invite_user)
         .service(update_user)
         .service(delete_user);
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_users, invite::invite_user, update_user, delete_user),
-    components(schemas(PageResponse<UserResponse>, InviteRequest, InvitationResponse, UpdateUserRequest))
-)]
-pub struct Doc;
-
 /// The organization's users, newest first.
 #[utoipa::path(
-    context_path = "/api",
     tag = "team",
-    security(("bearer" = [])),
     params(PageQuery),
-    responses((status = 200, body = PageResponse<UserResponse>), (status = 401), (status = 422, description = "bad page or limit"))
+    responses((status = 200, body = PageResponse<UserResponse>), (status = 422, description = "bad page or limit"))
 )]
 #[get("/users")]
 pub async fn list_users(
@@ -113,9 +105,7 @@ async fn lock_target(
 /// Changes a user's role. The user's sessions end, so the new role applies
 /// from the next request.
 #[utoipa::path(
-    context_path = "/api",
     tag = "team",
-    security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = UpdateUserRequest,
     responses(
@@ -178,9 +168,7 @@ pub async fn update_user(
 
 /// Removes a user from the organization (their sessions go with them).
 #[utoipa::path(
-    context_path = "/api",
     tag = "team",
-    security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses(
         (status = 204),

@@ -1,6 +1,6 @@
 //! An endpoint's delivery history and its test event.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -61,10 +61,12 @@ pub struct TestQueued {
 }
 
 /// Deliveries of one endpoint, newest first, with each one's last attempt.
-#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks",
+#[utoipa::path(
+    tag = "webhooks",
     params(("id" = Uuid, Path), PageQuery),
     description = "Owner or admin only; members get 403. Unknown and other organizations' ids answer 404.",
-    responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 401), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 403), (status = 404)))]
+#[get("/webhooks/{id}/deliveries")]
 pub async fn deliveries(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -83,11 +85,13 @@ pub async fn deliveries(
 }
 
 /// Sends a `webhook.test` event to one endpoint (whatever it subscribes to).
-#[utoipa::path(post, path = "/api/webhooks/{id}/test", tag = "webhooks", params(("id" = Uuid, Path)),
+#[utoipa::path(
+    tag = "webhooks", params(("id" = Uuid, Path)),
     description = "Queues a signed `webhook.test` delivery to this endpoint and answers its id; follow it \
                    in `/api/webhooks/{id}/deliveries`. Owner or admin only; members get 403; unknown and \
                    other organizations' ids answer 404.",
-    responses((status = 202, body = TestQueued), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 202, body = TestQueued), (status = 403), (status = 404)))]
+#[post("/webhooks/{id}/test")]
 pub async fn test(
     state: web::Data<AppState>,
     auth: AuthUser,
