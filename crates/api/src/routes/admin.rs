@@ -14,7 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::principal::bearer_token;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Reply};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -148,7 +148,7 @@ fn jobs_error(e: JobsError) -> ApiError {
 )]
 #[get("/admin/queues")]
 #[tracing::instrument(skip_all)]
-pub async fn queues(state: web::Data<AppState>, _: Operator) -> ApiResult<HttpResponse> {
+pub async fn queues(state: web::Data<AppState>, _: Operator) -> Reply {
     let stats = state.jobs.stats().await.map_err(jobs_error)?;
     Ok(HttpResponse::Ok().json(QueuesResponse {
         queues: stats.into_iter().map(QueueStatsResponse::from).collect(),
@@ -170,7 +170,7 @@ pub async fn retry(
     state: web::Data<AppState>,
     _: Operator,
     path: web::Path<(String, String)>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (queue, id) = path.into_inner();
     let queue = parse_queue(&queue)?;
     let mut conn = state.db.get().await?;
@@ -197,7 +197,7 @@ pub async fn retry_dead(
     state: web::Data<AppState>,
     _: Operator,
     queue: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let queue = parse_queue(&queue)?;
     let mut conn = state.db.get().await?;
     let retried = state

@@ -3,7 +3,7 @@
 //! call logs, so a call shows up the moment it is stored. Any role.
 
 use crate::cached::cached_json;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use storage::cache::Namespace;
@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::routes::call_logs::micros_to_dollars;
 use crate::state::AppState;
 
@@ -97,7 +97,7 @@ impl From<analytics::Overview> for OverviewResponse {
 )]
 #[get("/analytics/overview")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn overview(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn overview(state: web::Data<AppState>, auth: AuthUser) -> Reply {
     let today = Utc::now().date_naive();
     // Every inbound call and every rollup invalidates this namespace, so
     // "right after an inbound call" holds through the cache too.

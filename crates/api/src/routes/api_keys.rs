@@ -15,7 +15,7 @@ use crate::auth::input::DisplayName;
 use crate::auth::principal::API_KEY_PREFIX;
 use crate::auth::scope;
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
@@ -75,7 +75,7 @@ pub async fn list_api_keys(
     state: web::Data<AppState>,
     auth: AuthUser,
     Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     auth.require_admin()?;
     let keys = api_keys::list_active(
         &mut *state.db.read(auth.organization_id).await?,
@@ -123,7 +123,7 @@ pub struct CreatedApiKeyResponse {
 pub async fn create_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateApiKeyRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let creator = auth.require_user()?;
     let mut body = body.into_inner();
     let mut errors = FieldErrors::default();
@@ -193,7 +193,7 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     let org = auth.organization_id;
     let digest = audited(&state, &auth, &meta, &[], move |c| {

@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::input::{FieldErrors, PageQuery, PageResponse, Paging, TextRule};
 
 /// Entity types are short words (user, api_key, agent).
@@ -74,7 +74,7 @@ pub async fn list_audit_logs(
     auth: AuthUser,
     Paging(page): Paging,
     filter: web::Query<AuditQuery>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     auth.require_admin()?;
     let AuditQuery {
         entity_type,

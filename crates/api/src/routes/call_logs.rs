@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{ApiResult, OrNotFound, Reply};
 use crate::input::{FieldErrors, PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 
@@ -226,7 +226,7 @@ pub async fn list(
     auth: AuthUser,
     Paging(page): Paging,
     query: web::Query<CallLogQuery>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (filter, cursor, transcripts) = query.into_inner().parse()?;
     let org = auth.organization_id;
     let mut conn = state.db.read(auth.organization_id).await?;
@@ -259,11 +259,7 @@ pub async fn list(
 )]
 #[get("/call-logs/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let log = call_logs::find(&mut conn, auth.organization_id, id.into_inner())
         .await

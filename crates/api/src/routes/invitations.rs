@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::routes::users::InvitationResponse;
 use crate::state::AppState;
@@ -55,7 +55,7 @@ pub async fn list_invitations(
     state: web::Data<AppState>,
     auth: AuthUser,
     Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     auth.require_admin()?;
     let rows = invitations::list_unaccepted(
         &mut *state.db.read(auth.organization_id).await?,
@@ -77,7 +77,7 @@ pub async fn list_invitations(
 pub async fn revoke_invitation(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     let org = auth.organization_id;
     audited(&state, &auth, &meta, &[], move |c| {

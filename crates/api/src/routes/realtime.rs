@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, get, web};
 use actix_ws::{AggregatedMessage, Session};
 use futures::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -19,7 +19,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::auth::live::{self, Verdict};
 use crate::auth::principal::bearer_token;
 use crate::auth::resolve::resolve_with_expiry;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::state::AppState;
 
 /// Ping period; a client silent for three periods is dropped.
@@ -40,7 +40,7 @@ pub async fn realtime_sync(
     body: web::Payload,
     query: web::Query<TokenQuery>,
     state: web::Data<AppState>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let token = bearer_token(&req)
         .map(str::to_owned)
         .or_else(|| query.into_inner().token)

@@ -8,7 +8,7 @@ use super::STALE;
 use super::dto::{AgentResponse, CreateAgent, agent_data};
 use super::update::duplicate_external_id;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult, code};
+use crate::error::{ApiError, Reply, code};
 
 #[utoipa::path(
     tag = "agents",
@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult, code};
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateAgent>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let new = body.into_inner().parse(auth.organization_id)?;
     let agent = audited(&state, &auth, &meta, STALE, |c| {
         Box::pin(async move {

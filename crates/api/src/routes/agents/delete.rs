@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::ApiResult;
+use crate::error::Reply;
 
 #[utoipa::path(
     tag = "agents",
@@ -17,10 +17,7 @@ use crate::error::ApiResult;
 )]
 #[delete("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn delete(
-    AdminWrite { state, auth, meta }: AdminWrite,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

@@ -7,7 +7,7 @@ mod delete;
 mod dto;
 mod update;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 use storage::cache::Namespace;
 use storage::models::agents;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::cached_json;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 pub use dto::{AgentResponse, CreateAgent, UpdateAgent};
@@ -40,11 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    page: Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
         Namespace::Agent,
@@ -67,11 +63,7 @@ pub async fn list(
 )]
 #[get("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(
         &state,

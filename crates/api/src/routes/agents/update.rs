@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::STALE;
 use super::dto::{AgentResponse, UpdateAgent, agent_data};
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult, OrNotFound, code};
+use crate::error::{ApiError, OrNotFound, Reply, code};
 
 #[utoipa::path(
     tag = "agents",
@@ -23,7 +23,7 @@ pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<UpdateAgent>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let changes = body.into_inner().parse()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let agent = audited(&state, &auth, &meta, STALE, move |c| {

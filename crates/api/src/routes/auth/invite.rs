@@ -16,7 +16,7 @@ use super::{email_conflict, email_taken, invalid_token};
 use crate::audit::{self, AuditEvent};
 use crate::auth::input::{DisplayName, NewPassword};
 use crate::auth::session::{acting_user, issue};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
@@ -48,7 +48,7 @@ pub async fn accept_invite(
     state: web::Data<AppState>,
     meta: RequestMeta,
     body: web::Json<AcceptInviteRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     errors.require("token", !body.token.trim().is_empty());

@@ -19,7 +19,7 @@ use super::invalid_token;
 use crate::audit::{self, AuditEvent};
 use crate::auth::input::{Email, NewPassword};
 use crate::auth::session::acting_user;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
@@ -54,7 +54,7 @@ pub struct ForgotPasswordResponse {
 pub async fn forgot_password(
     state: web::Data<AppState>,
     body: web::Json<ForgotPasswordRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let mut errors = FieldErrors::default();
     let Some(email) = errors.check("email", Email::parse(&body.email)) else {
         return Err(errors.into_error());
@@ -144,7 +144,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     meta: RequestMeta,
     body: web::Json<ResetPasswordRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     errors.require("token", !body.token.trim().is_empty());

@@ -25,7 +25,7 @@ use crate::auth::session::{acting_user, issue};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{AuthUser, Role};
 use crate::cached::cached_json;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::input::text::is_clean;
 use crate::password;
@@ -63,7 +63,7 @@ pub async fn register(
     state: web::Data<AppState>,
     meta: RequestMeta,
     body: web::Json<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
@@ -191,7 +191,7 @@ pub async fn login(
     state: web::Data<AppState>,
     meta: RequestMeta,
     body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let LoginRequest { email, password } = body.into_inner();
     // Only presence is checked: any other malformed input is just a wrong
     // credential, answered like one.
@@ -259,11 +259,7 @@ pub async fn login(
     responses((status = 204), (status = 403, description = "called with an API key"))
 )]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn logout(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) -> Reply {
     auth.require_user()?;
     let token = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let digest = token_digest(token);
@@ -278,7 +274,7 @@ pub async fn logout(
     responses((status = 200, body = ProfileResponse), (status = 404, description = "an API key whose creator is gone"))
 )]
 #[get("/user/profile")]
-pub async fn profile(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn profile(state: web::Data<AppState>, auth: AuthUser) -> Reply {
     let user_id = auth.user_id.ok_or_else(|| ApiError::not_found("user"))?;
     let org = auth.organization_id;
     // Cached: every change of a user (login, role, removal, password) drops

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 
@@ -118,11 +118,7 @@ impl From<Document> for DocumentStatus {
 )]
 #[get("/documents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
     // Not cached, and read from the primary: the worker changes these rows
     // while clients poll them.
     let mut conn = state.db.get().await?;
@@ -139,11 +135,7 @@ pub async fn list(
 )]
 #[get("/documents/{id}/status")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn status(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn status(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.get().await?;
     let doc = documents::find(&mut conn, auth.organization_id, id.into_inner())
         .await

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::invalidate;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Reply};
 use crate::state::AppState;
 use storage::file_store::sanitize_name;
 
@@ -50,7 +50,7 @@ pub async fn upload(
     auth: AuthUser,
     req: HttpRequest,
     mut payload: Multipart,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let limit = state.config.upload_max_bytes;
     // A declared length far past the limit is refused before reading a byte.
     let declared = req

@@ -23,7 +23,7 @@ use storage::models::{agents, analytics, integrations};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Reply};
 use crate::state::AppState;
 use payload::Event;
 
@@ -103,7 +103,7 @@ pub async fn elevenlabs_org_post_call(
     req: HttpRequest,
     organization_id: web::Path<String>,
     payload: web::Payload,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     // A malformed id answers like an unknown one: the caller learns nothing.
     let org = Uuid::parse_str(&organization_id).map_err(|_| invalid_signature())?;
     post_call(state, req, payload, Some(org)).await
@@ -124,7 +124,7 @@ pub async fn elevenlabs_post_call(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     post_call(state, req, payload, None).await
 }
 
@@ -134,7 +134,7 @@ async fn post_call(
     req: HttpRequest,
     payload: web::Payload,
     org: Option<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     // Bounded before any work: a capped header, a capped number of candidates, one MAC.
     let header = req
         .headers()

@@ -16,7 +16,7 @@ use storage::models::integrations::{self, Credentials, NewIntegration};
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::providers::{self, catalog};
 use crate::state::AppState;
@@ -28,7 +28,7 @@ use dto::{IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = IntegrationList)))]
 #[get("/integrations")]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Reply {
     cached_json(
         &state,
         Namespace::Integration,
@@ -60,7 +60,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpR
 pub async fn save(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<SaveIntegration>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let parsed = body.into_inner().parse(&state.config.elevenlabs_base_url)?;
     let org = auth.organization_id;
     let key = state.encryption.clone();
@@ -126,7 +126,7 @@ pub async fn save(
 pub async fn test(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<TestIntegration>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let mut errors = FieldErrors::default();
     let provider = parse_provider(body.into_inner().provider, &mut errors);
     errors.finish()?;

@@ -1,12 +1,12 @@
 //! Ranked full-text search with escaped, highlighted snippets.
 
 use crate::cached::{cached_json, digest_key};
-use actix_web::{HttpResponse, post, web};
+use actix_web::{post, web};
 use storage::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::state::AppState;
 
 use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
@@ -22,7 +22,7 @@ pub async fn search(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: web::Json<SearchRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let search = body.into_inner().parse()?;
     let key = digest_key(
         "search",

@@ -8,7 +8,7 @@ use storage::models::knowledge_base::{self as kb};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::error::{ApiError, OrNotFound, Reply};
 use crate::state::AppState;
 
 use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
@@ -23,7 +23,7 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
     body: web::Json<CreateEntry>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let new = body.into_inner().parse(&auth)?;
     let mut conn = state.db.get().await?;
     let (org, config) = (auth.organization_id, &state.config);
@@ -50,7 +50,7 @@ pub async fn update(
     auth: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<UpdateEntry>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let changes = body.into_inner().parse()?;
     let mut conn = state.db.get().await?;
     let (org, id, config) = (auth.organization_id, id.into_inner(), &state.config);
@@ -75,11 +75,7 @@ pub async fn update(
     params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/knowledge-base/entries/{id}")]
-pub async fn delete(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.get().await?;
     if !kb::delete(&mut conn, auth.organization_id, id.into_inner()).await? {

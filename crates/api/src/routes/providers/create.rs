@@ -7,7 +7,7 @@ use storage::models::provider_integrations as pi;
 use super::STALE;
 use super::dto::{CreateProvider, ProviderResponse};
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::ApiResult;
+use crate::error::Reply;
 
 /// Adds a provider (not primary; see set-primary).
 #[utoipa::path(
@@ -18,7 +18,7 @@ use crate::error::ApiResult;
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateProvider>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let new = body.into_inner().parse(&state, auth.organization_id)?;
     let row = audited(&state, &auth, &meta, STALE, |c| {
         Box::pin(async move {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::ApiResult;
+use crate::error::Reply;
 
 /// Removes a provider (a primary one leaves its type without a primary).
 #[utoipa::path(
@@ -14,10 +14,7 @@ use crate::error::ApiResult;
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/providers/{id}")]
-pub async fn delete(
-    AdminWrite { state, auth, meta }: AdminWrite,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

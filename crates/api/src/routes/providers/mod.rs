@@ -9,7 +9,7 @@ mod dto;
 mod test;
 mod update;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 use storage::cache::Namespace;
 use storage::models::provider_integrations as pi;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::cached_json;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 pub use dto::{CreateProvider, ProviderCredentials, ProviderResponse, ReplaceProvider};
@@ -42,11 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = PageResponse<ProviderResponse>)))]
 #[get("/providers")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    page: Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
         Namespace::Provider,
@@ -67,11 +63,7 @@ pub async fn list(
     description = "Any member of the organization.",
     responses((status = 200, body = ProviderResponse), (status = 404)))]
 #[get("/providers/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(
         &state,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::providers::{self, catalog};
 
 /// Makes an authenticated request to the provider with the stored key and
@@ -19,10 +19,7 @@ use crate::providers::{self, catalog};
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
     responses((status = 200, body = providers::ConnectionTestResult), (status = 403), (status = 404)))]
 #[post("/providers/{id}/test")]
-pub async fn test(
-    AdminWrite { state, auth, meta }: AdminWrite,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn test(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     // No connection is held while the provider answers.
     let row = {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::STALE;
 use super::dto::{ProviderResponse, ReplaceProvider};
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 
 /// Replaces a provider's name, display name and config, and its key when
 /// `credentials` is given. A change that affects the connection makes the
@@ -24,7 +24,7 @@ pub async fn replace(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<ReplaceProvider>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (org, id, body) = (auth.organization_id, id.into_inner(), body.into_inner());
     // Checked against the row as it is under the transaction.
     let shared = state.clone();
@@ -56,7 +56,7 @@ pub async fn replace(
 pub async fn set_primary(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     let row = audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::input::Email;
-use crate::error::{ApiError, ApiResult, code};
+use crate::error::{ApiError, Reply, code};
 use crate::input::FieldErrors;
 
 use super::parse_role;
@@ -70,7 +70,7 @@ impl From<Invitation> for InvitationResponse {
 pub async fn invite_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<InviteRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
     let role = errors.check("role", parse_role(&body.role, false));

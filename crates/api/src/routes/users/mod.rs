@@ -20,7 +20,7 @@ use super::auth::dto::UserResponse;
 use crate::audit::{self, AuditEvent};
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult, OrNotFound, code};
+use crate::error::{ApiError, ApiResult, OrNotFound, Reply, code};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
@@ -41,11 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses((status = 200, body = PageResponse<UserResponse>), (status = 422, description = "bad page or limit"))
 )]
 #[get("/users")]
-pub async fn list_users(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list_users(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
     let users = users::list(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
@@ -121,7 +117,7 @@ pub async fn update_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
     body: web::Json<UpdateUserRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     let mut errors = FieldErrors::default();
     let Some(role) = errors.check("role", parse_role(&body.role, true)) else {
@@ -181,7 +177,7 @@ pub async fn update_user(
 pub async fn delete_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     if auth.user_id == Some(id) {
         return Err(ApiError::new(

@@ -9,7 +9,7 @@ use storage::models::webhooks::{self};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::error::{ApiError, OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 
@@ -72,7 +72,7 @@ pub async fn deliveries(
     auth: AuthUser,
     id: web::Path<Uuid>,
     Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     // Primary: the worker updates attempts while operators watch them.
@@ -92,11 +92,7 @@ pub async fn deliveries(
                    other organizations' ids answer 404.",
     responses((status = 202, body = TestQueued), (status = 403), (status = 404)))]
 #[post("/webhooks/{id}/test")]
-pub async fn test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn test(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let mut conn = state.db.get().await?;

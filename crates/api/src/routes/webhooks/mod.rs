@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::state::AppState;
 
@@ -27,11 +27,7 @@ use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
     description = "Owner or admin only; members get 403. The signing secret is never listed.",
     responses((status = 200, body = PageResponse<WebhookResponse>), (status = 403)))]
 #[get("/webhooks")]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = webhooks::list(&mut conn, auth.organization_id, page).await?;
@@ -47,7 +43,7 @@ pub async fn list(
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateWebhook>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (url, events) = body.into_inner().parse()?;
     let secret = generate_token("whsec");
     let new = NewWebhook {
@@ -78,10 +74,7 @@ pub async fn create(
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/webhooks/{id}")]
-pub async fn delete(
-    AdminWrite { state, auth, meta }: AdminWrite,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, &[], move |c| {
         Box::pin(async move {

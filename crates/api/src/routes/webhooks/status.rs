@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::dto::WebhookResponse;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -30,7 +30,7 @@ pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<UpdateWebhook>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (org, id, active) = (auth.organization_id, id.into_inner(), body.is_active);
     let (row, resumed) = audited(&state, &auth, &meta, &[], move |c| {
         Box::pin(async move {
