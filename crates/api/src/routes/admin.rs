@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::principal::bearer_token;
 use crate::error::{ApiError, ApiResult, Reply};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(queues).service(retry).service(retry_dead);
@@ -148,7 +148,7 @@ fn jobs_error(e: JobsError) -> ApiError {
 )]
 #[get("/admin/queues")]
 #[tracing::instrument(skip_all)]
-pub async fn queues(state: web::Data<AppState>, _: Operator) -> Reply {
+pub async fn queues(state: State, _: Operator) -> Reply {
     let stats = state.jobs.stats().await.map_err(jobs_error)?;
     Ok(HttpResponse::Ok().json(QueuesResponse {
         queues: stats.into_iter().map(QueueStatsResponse::from).collect(),
@@ -166,11 +166,7 @@ pub async fn queues(state: web::Data<AppState>, _: Operator) -> Reply {
 )]
 #[post("/admin/queues/{queue}/jobs/{id}/retry")]
 #[tracing::instrument(skip_all)]
-pub async fn retry(
-    state: web::Data<AppState>,
-    _: Operator,
-    path: web::Path<(String, String)>,
-) -> Reply {
+pub async fn retry(state: State, _: Operator, path: web::Path<(String, String)>) -> Reply {
     let (queue, id) = path.into_inner();
     let queue = parse_queue(&queue)?;
     let mut conn = state.db.get().await?;
@@ -193,11 +189,7 @@ pub async fn retry(
 )]
 #[post("/admin/queues/{queue}/dead/retry")]
 #[tracing::instrument(skip_all)]
-pub async fn retry_dead(
-    state: web::Data<AppState>,
-    _: Operator,
-    queue: web::Path<String>,
-) -> Reply {
+pub async fn retry_dead(state: State, _: Operator, queue: web::Path<String>) -> Reply {
     let queue = parse_queue(&queue)?;
     let mut conn = state.db.get().await?;
     let retried = state

@@ -3,7 +3,7 @@
 //! call logs, so a call shows up the moment it is stored. Any role.
 
 use crate::cached::cached_json;
-use actix_web::{get, web};
+use actix_web::get;
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use storage::cache::Namespace;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::Reply;
 use crate::routes::call_logs::micros_to_dollars;
-use crate::state::AppState;
+use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(overview);
@@ -97,7 +97,7 @@ impl From<analytics::Overview> for OverviewResponse {
 )]
 #[get("/analytics/overview")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn overview(state: web::Data<AppState>, auth: AuthUser) -> Reply {
+pub async fn overview(state: State, auth: AuthUser) -> Reply {
     let today = Utc::now().date_naive();
     // Every inbound call and every rollup invalidates this namespace, so
     // "right after an inbound call" holds through the cache too.

@@ -18,7 +18,7 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 /// Characters of a key kept for display: `esk_` and 8 more.
 const DISPLAY_PREFIX_LEN: usize = 12;
@@ -71,11 +71,7 @@ impl From<ApiKey> for ApiKeyResponse {
     responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 403))
 )]
 #[get("/api-keys")]
-pub async fn list_api_keys(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> Reply {
+pub async fn list_api_keys(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let keys = api_keys::list_active(
         &mut *state.db.read(auth.organization_id).await?,

@@ -13,7 +13,7 @@ use crate::input::{FieldErrors, PageQuery, PageResponse, Paging, TextRule};
 
 /// Entity types are short words (user, api_key, agent).
 const ENTITY_TYPE: TextRule = TextRule::line(100);
-use crate::state::AppState;
+use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_audit_logs);
@@ -70,7 +70,7 @@ pub struct AuditQuery {
 )]
 #[get("/audit-logs")]
 pub async fn list_audit_logs(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     Paging(page): Paging,
     filter: web::Query<AuditQuery>,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, OrNotFound, Reply};
 use crate::input::{FieldErrors, PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(get);
@@ -222,7 +222,7 @@ fn total_key(filter: &CallLogFilter) -> String {
 #[get("/call-logs")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     Paging(page): Paging,
     query: web::Query<CallLogQuery>,
@@ -259,7 +259,7 @@ pub async fn list(
 )]
 #[get("/call-logs/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let log = call_logs::find(&mut conn, auth.organization_id, id.into_inner())
         .await

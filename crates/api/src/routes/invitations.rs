@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::routes::users::InvitationResponse;
-use crate::state::AppState;
+use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_invitations).service(revoke_invitation);
@@ -51,11 +51,7 @@ impl PendingInvitation {
     responses((status = 200, body = PageResponse<PendingInvitation>), (status = 403))
 )]
 #[get("/invitations")]
-pub async fn list_invitations(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> Reply {
+pub async fn list_invitations(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let rows = invitations::list_unaccepted(
         &mut *state.db.read(auth.organization_id).await?,

@@ -20,7 +20,7 @@ use crate::auth::live::{self, Verdict};
 use crate::auth::principal::bearer_token;
 use crate::auth::resolve::resolve_with_expiry;
 use crate::error::{ApiError, Reply};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 
 /// Ping period; a client silent for three periods is dropped.
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -39,7 +39,7 @@ pub async fn realtime_sync(
     req: HttpRequest,
     body: web::Payload,
     query: web::Query<TokenQuery>,
-    state: web::Data<AppState>,
+    state: State,
 ) -> Reply {
     let token = bearer_token(&req)
         .map(str::to_owned)

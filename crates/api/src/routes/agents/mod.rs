@@ -17,7 +17,7 @@ use crate::auth::AuthUser;
 use crate::cached::cached_json;
 use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 pub use dto::{AgentResponse, CreateAgent, UpdateAgent};
 
 /// What an agent write makes stale: agents, and the active-agent counts of
@@ -40,7 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, page: Paging) -> Reply {
+pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
         Namespace::Agent,
@@ -63,7 +63,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, page: Paging) -> R
 )]
 #[get("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(
         &state,

@@ -20,7 +20,7 @@ use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
-use crate::state::AppState;
+use crate::state::State;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
@@ -45,7 +45,7 @@ pub struct AcceptInviteRequest {
 )]
 #[post("/auth/accept-invite")]
 pub async fn accept_invite(
-    state: web::Data<AppState>,
+    state: State,
     meta: RequestMeta,
     body: web::Json<AcceptInviteRequest>,
 ) -> Reply {

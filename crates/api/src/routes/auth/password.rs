@@ -23,7 +23,7 @@ use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
-use crate::state::AppState;
+use crate::state::State;
 
 /// Prefix of password reset tokens.
 const RESET_TOKEN_PREFIX: &str = "esr";
@@ -51,10 +51,7 @@ pub struct ForgotPasswordResponse {
     responses((status = 202, body = ForgotPasswordResponse), (status = 422, description = "not an e-mail address"))
 )]
 #[post("/auth/forgot-password")]
-pub async fn forgot_password(
-    state: web::Data<AppState>,
-    body: web::Json<ForgotPasswordRequest>,
-) -> Reply {
+pub async fn forgot_password(state: State, body: web::Json<ForgotPasswordRequest>) -> Reply {
     let mut errors = FieldErrors::default();
     let Some(email) = errors.check("email", Email::parse(&body.email)) else {
         return Err(errors.into_error());
@@ -141,7 +138,7 @@ pub struct ResetPasswordRequest {
 )]
 #[post("/auth/reset-password")]
 pub async fn reset_password(
-    state: web::Data<AppState>,
+    state: State,
     meta: RequestMeta,
     body: web::Json<ResetPasswordRequest>,
 ) -> Reply {

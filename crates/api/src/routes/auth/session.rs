@@ -30,7 +30,7 @@ use crate::input::FieldErrors;
 use crate::input::text::is_clean;
 use crate::password;
 use crate::request_meta::RequestMeta;
-use crate::state::AppState;
+use crate::state::State;
 
 /// Plan of a self-registered organization (the migration's defaults).
 const SIGNUP_PLAN: &str = "free";
@@ -59,11 +59,7 @@ pub struct RegisterRequest {
     )
 )]
 #[post("/auth/register")]
-pub async fn register(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: web::Json<RegisterRequest>,
-) -> Reply {
+pub async fn register(state: State, meta: RequestMeta, body: web::Json<RegisterRequest>) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
@@ -187,11 +183,7 @@ fn invalid_credentials() -> ApiError {
     )
 )]
 #[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: web::Json<LoginRequest>,
-) -> Reply {
+pub async fn login(state: State, meta: RequestMeta, body: web::Json<LoginRequest>) -> Reply {
     let LoginRequest { email, password } = body.into_inner();
     // Only presence is checked: any other malformed input is just a wrong
     // credential, answered like one.
@@ -259,7 +251,7 @@ pub async fn login(
     responses((status = 204), (status = 403, description = "called with an API key"))
 )]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest) -> Reply {
+pub async fn logout(state: State, auth: AuthUser, req: HttpRequest) -> Reply {
     auth.require_user()?;
     let token = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let digest = token_digest(token);
@@ -274,7 +266,7 @@ pub async fn logout(state: web::Data<AppState>, auth: AuthUser, req: HttpRequest
     responses((status = 200, body = ProfileResponse), (status = 404, description = "an API key whose creator is gone"))
 )]
 #[get("/user/profile")]
-pub async fn profile(state: web::Data<AppState>, auth: AuthUser) -> Reply {
+pub async fn profile(state: State, auth: AuthUser) -> Reply {
     let user_id = auth.user_id.ok_or_else(|| ApiError::not_found("user"))?;
     let org = auth.organization_id;
     // Cached: every change of a user (login, role, removal, password) drops

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(upload::upload).service(list).service(status);
@@ -118,7 +118,7 @@ impl From<Document> for DocumentStatus {
 )]
 #[get("/documents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
+pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     // Not cached, and read from the primary: the worker changes these rows
     // while clients poll them.
     let mut conn = state.db.get().await?;
@@ -135,7 +135,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Pagi
 )]
 #[get("/documents/{id}/status")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn status(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn status(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.get().await?;
     let doc = documents::find(&mut conn, auth.organization_id, id.into_inner())
         .await

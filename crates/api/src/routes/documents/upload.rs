@@ -3,7 +3,7 @@
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post};
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
 use serde_json::json;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::cached::invalidate;
 use crate::error::{ApiError, ApiResult, Reply};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use storage::file_store::sanitize_name;
 
 use super::{UploadForm, Uploaded};
@@ -46,7 +46,7 @@ pub(super) struct Stored {
 #[post("/documents/upload")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id, document.id))]
 pub async fn upload(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     req: HttpRequest,
     mut payload: Multipart,

@@ -24,7 +24,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, Reply};
-use crate::state::AppState;
+use crate::state::{AppState, State};
 use payload::Event;
 
 pub use crate::webhook_signature::sign;
@@ -99,7 +99,7 @@ async fn webhook_secret(
 #[post("/webhooks/elevenlabs/{organization_id}/post-call")]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_org_post_call(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     organization_id: web::Path<String>,
     payload: web::Payload,
@@ -120,17 +120,13 @@ pub async fn elevenlabs_org_post_call(
 )]
 #[post("/webhooks/elevenlabs/post-call")]
 #[tracing::instrument(skip_all)]
-pub async fn elevenlabs_post_call(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Reply {
+pub async fn elevenlabs_post_call(state: State, req: HttpRequest, payload: web::Payload) -> Reply {
     post_call(state, req, payload, None).await
 }
 
 /// Both URLs: `org` from the URL, or `None` on the legacy one.
 async fn post_call(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     payload: web::Payload,
     org: Option<Uuid>,

@@ -19,7 +19,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::providers::{self, catalog};
-use crate::state::AppState;
+use crate::state::State;
 use dto::{IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration, parse_provider};
 
 /// The organization's integrations, by provider.
@@ -28,7 +28,7 @@ use dto::{IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = IntegrationList)))]
 #[get("/integrations")]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Reply {
+pub async fn list(state: State, auth: AuthUser) -> Reply {
     cached_json(
         &state,
         Namespace::Integration,

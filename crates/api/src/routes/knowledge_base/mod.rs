@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 use dto::{CategoryCount, EntryResponse, KnowledgeBaseStats};
 
 /// Counts of entries (per category), documents and active agents.
@@ -26,7 +26,7 @@ use dto::{CategoryCount, EntryResponse, KnowledgeBaseStats};
     description = "Any member of the organization.",
     responses((status = 200, body = KnowledgeBaseStats), (status = 503)))]
 #[get("/knowledge-base/stats")]
-pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> Reply {
+pub async fn stats(state: State, auth: AuthUser) -> Reply {
     let org = auth.organization_id;
     cached_json(&state, Namespace::Kb, org, "stats", || async {
         let mut conn = state.db.read(auth.organization_id).await?;
@@ -53,7 +53,7 @@ pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> Reply {
     description = "Any member of the organization.",
     responses((status = 200, body = PageResponse<EntryResponse>)))]
 #[get("/knowledge-base/entries")]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
+pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = kb::list(&mut conn, auth.organization_id, page).await?;
     Ok(HttpResponse::Ok().json(PageResponse::of(rows, EntryResponse::from)))
@@ -65,7 +65,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Pagi
     params(("id" = Uuid, Path)), description = "Any member of the organization.",
     responses((status = 200, body = EntryResponse), (status = 404)))]
 #[get("/knowledge-base/entries/{id}")]
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())
         .await

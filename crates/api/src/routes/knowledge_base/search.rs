@@ -7,7 +7,7 @@ use storage::models::knowledge_base::{self as kb};
 
 use crate::auth::AuthUser;
 use crate::error::Reply;
-use crate::state::AppState;
+use crate::state::State;
 
 use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
 
@@ -18,11 +18,7 @@ use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
     description = "Any member of the organization. Web-search syntax: \"quoted phrase\", -exclude, or.",
     responses((status = 200, body = SearchResponse)))]
 #[post("/knowledge-base/search")]
-pub async fn search(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    body: web::Json<SearchRequest>,
-) -> Reply {
+pub async fn search(state: State, auth: AuthUser, body: web::Json<SearchRequest>) -> Reply {
     let search = body.into_inner().parse()?;
     let key = digest_key(
         "search",

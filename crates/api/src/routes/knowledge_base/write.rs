@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, OrNotFound, Reply};
-use crate::state::AppState;
+use crate::state::State;
 
 use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
 
@@ -19,11 +19,7 @@ use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
     description = "Any member of the organization may create entries.",
     responses((status = 201, body = EntryResponse)))]
 #[post("/knowledge-base/entries")]
-pub async fn create(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    body: web::Json<CreateEntry>,
-) -> Reply {
+pub async fn create(state: State, auth: AuthUser, body: web::Json<CreateEntry>) -> Reply {
     let new = body.into_inner().parse(&auth)?;
     let mut conn = state.db.get().await?;
     let (org, config) = (auth.organization_id, &state.config);
@@ -46,7 +42,7 @@ pub async fn create(
     responses((status = 200, body = EntryResponse), (status = 404)))]
 #[patch("/knowledge-base/entries/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<UpdateEntry>,
@@ -75,7 +71,7 @@ pub async fn update(
     params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/knowledge-base/entries/{id}")]
-pub async fn delete(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn delete(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.get().await?;
     if !kb::delete(&mut conn, auth.organization_id, id.into_inner()).await? {

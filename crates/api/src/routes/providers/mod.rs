@@ -19,7 +19,7 @@ use crate::auth::AuthUser;
 use crate::cached::cached_json;
 use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 pub use dto::{CreateProvider, ProviderCredentials, ProviderResponse, ReplaceProvider};
 use update::{replace, set_primary};
 
@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = PageResponse<ProviderResponse>)))]
 #[get("/providers")]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, page: Paging) -> Reply {
+pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
         Namespace::Provider,
@@ -63,7 +63,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser, page: Paging) -> R
     description = "Any member of the organization.",
     responses((status = 200, body = ProviderResponse), (status = 404)))]
 #[get("/providers/{id}")]
-pub async fn get(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(
         &state,

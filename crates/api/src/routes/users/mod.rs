@@ -23,7 +23,7 @@ use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult, OrNotFound, Reply, code};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 pub use invite::InvitationResponse;
 use invite::invite_user;
 
@@ -41,7 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses((status = 200, body = PageResponse<UserResponse>), (status = 422, description = "bad page or limit"))
 )]
 #[get("/users")]
-pub async fn list_users(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
+pub async fn list_users(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let users = users::list(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 /// One attempt history of one event sent to one endpoint.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -68,7 +68,7 @@ pub struct TestQueued {
     responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 403), (status = 404)))]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn deliveries(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     id: web::Path<Uuid>,
     Paging(page): Paging,
@@ -92,7 +92,7 @@ pub async fn deliveries(
                    other organizations' ids answer 404.",
     responses((status = 202, body = TestQueued), (status = 403), (status = 404)))]
 #[post("/webhooks/{id}/test")]
-pub async fn test(state: web::Data<AppState>, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
+pub async fn test(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let mut conn = state.db.get().await?;

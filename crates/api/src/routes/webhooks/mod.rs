@@ -17,7 +17,7 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
 use crate::error::Reply;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
 
@@ -27,7 +27,7 @@ use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
     description = "Owner or admin only; members get 403. The signing secret is never listed.",
     responses((status = 200, body = PageResponse<WebhookResponse>), (status = 403)))]
 #[get("/webhooks")]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, Paging(page): Paging) -> Reply {
+pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = webhooks::list(&mut conn, auth.organization_id, page).await?;
