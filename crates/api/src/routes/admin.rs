@@ -137,15 +137,13 @@ fn jobs_error(e: JobsError) -> ApiError {
     }
 }
 
-#[utoipa::path(
-    tag = "admin",
+#[utoipa::path(tag = "admin",
     description = "Per queue: pending, running, scheduled, failed (waiting for a retry), done and dead \
                    jobs, the oldest waiting job's age and whether the queue is paused (what autoscalers \
                    and alerts read; the worker's /metrics has the same as gauges). \
                    `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it, 404 `admin_disabled` when no \
-                   ADMIN_TOKEN is configured.",
-    responses((status = 200, body = QueuesResponse), (status = 404), (status = 503))
-)]
+                   ADMIN_TOKEN is configured.", responses((status = 200, body = QueuesResponse),
+    (status = 404), (status = 503)))]
 #[get("/admin/queues")]
 #[tracing::instrument(skip_all)]
 pub async fn queues(state: State, _: Operator) -> Reply {
@@ -156,14 +154,12 @@ pub async fn queues(state: State, _: Operator) -> Reply {
     }))
 }
 
-#[utoipa::path(
-    tag = "admin",
+#[utoipa::path(tag = "admin",
     description = "Retries one dead job (`id` is the job id) or, on document-processing, email and \
                    webhook-delivery, one failed row (`id` is the document, mail or delivery id): the row \
                    gets a fresh attempt budget and the job runs again. Unknown queue or job: 404.",
     params(("queue" = String, Path), ("id" = String, Path)),
-    responses((status = 202, body = Retried), (status = 404), (status = 503))
-)]
+    responses((status = 202, body = Retried), (status = 404), (status = 503)))]
 #[post("/admin/queues/{queue}/jobs/{id}/retry")]
 #[tracing::instrument(skip_all)]
 pub async fn retry(state: State, _: Operator, path: web::Path<(String, String)>) -> Reply {
@@ -181,12 +177,10 @@ pub async fn retry(state: State, _: Operator, path: web::Path<(String, String)>)
     }))
 }
 
-#[utoipa::path(
-    tag = "admin",
+#[utoipa::path(tag = "admin",
     description = "Retries every dead job of a queue; answers how many. Unknown queue: 404.",
-    params(("queue" = String, Path)),
-    responses((status = 202, body = RetriedAll), (status = 404), (status = 503))
-)]
+    params(("queue" = String, Path)), responses((status = 202, body = RetriedAll), (status = 404),
+    (status = 503)))]
 #[post("/admin/queues/{queue}/dead/retry")]
 #[tracing::instrument(skip_all)]
 pub async fn retry_dead(state: State, _: Operator, queue: web::Path<String>) -> Reply {

@@ -90,11 +90,9 @@ impl From<analytics::Overview> for OverviewResponse {
     }
 }
 
-#[utoipa::path(
-    tag = "analytics",
+#[utoipa::path(tag = "analytics",
     description = "Dashboard overview of the last 30 days (UTC), today included and live. Any role.",
-    responses((status = 200, body = OverviewResponse))
-)]
+    responses((status = 200, body = OverviewResponse)))]
 #[get("/analytics/overview")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn overview(state: State, auth: AuthUser) -> Reply {

@@ -65,11 +65,8 @@ impl From<ApiKey> for ApiKeyResponse {
 }
 
 /// The organization's active keys, newest first (owner/admin).
-#[utoipa::path(
-    tag = "auth",
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 403))
-)]
+#[utoipa::path(tag = "auth", params(PageQuery),
+    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 403)))]
 #[get("/api-keys")]
 pub async fn list_api_keys(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
@@ -106,15 +103,9 @@ pub struct CreatedApiKeyResponse {
 }
 
 /// Creates a key (owner/admin, from a user session: a key cannot mint keys).
-#[utoipa::path(
-    tag = "auth",
-    request_body = CreateApiKeyRequest,
-    responses(
-        (status = 201, body = CreatedApiKeyResponse),
-        (status = 403, description = "not owner/admin, or called with an API key"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = CreateApiKeyRequest,
+    responses((status = 201, body = CreatedApiKeyResponse),
+    (status = 403, description = "not owner/admin, or called with an API key")))]
 #[post("/api-keys")]
 pub async fn create_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
@@ -180,11 +171,8 @@ pub async fn create_api_key(
 }
 
 /// Revokes a key at once (owner/admin).
-#[utoipa::path(
-    tag = "auth",
-    params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403), (status = 404))
-)]
+#[utoipa::path(tag = "auth", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/api-keys/{id}")]
 pub async fn revoke_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,

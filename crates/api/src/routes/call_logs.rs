@@ -210,15 +210,12 @@ fn total_key(filter: &CallLogFilter) -> String {
     )
 }
 
-#[utoipa::path(
-    tag = "call-logs",
+#[utoipa::path(tag = "call-logs",
     description = "The organization's calls, newest first. Any role. Offset pages with `page`, or keyset \
                    pages with `cursor` (constant cost however deep). Rows carry the summary, not the \
                    transcript (that is at `/api/call-logs/{id}`), unless `include=transcript`. `total` is \
                    cached per filter for up to 5 minutes (calls arriving through the webhook refresh it at once).",
-    params(PageQuery, CallLogQuery),
-    responses((status = 200, body = PageResponse<CallLogListItem>))
-)]
+    params(PageQuery, CallLogQuery), responses((status = 200, body = PageResponse<CallLogListItem>)))]
 #[get("/call-logs")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
@@ -251,12 +248,9 @@ pub async fn list(
         .body(page::write(&rows, &facts, transcripts)))
 }
 
-#[utoipa::path(
-    tag = "call-logs",
+#[utoipa::path(tag = "call-logs",
     description = "One call with its transcript. Any role. Unknown, malformed and other organizations' ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = CallLogResponse), (status = 404))
-)]
+    params(("id" = Uuid, Path)), responses((status = 200, body = CallLogResponse), (status = 404)))]
 #[get("/call-logs/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {

@@ -55,7 +55,8 @@ async fn probe(fut: impl std::future::Future<Output = bool>) -> bool {
 }
 
 /// Dependencies and pool figures: 200 healthy or degraded, 503 unhealthy.
-#[utoipa::path(tag = "health", responses((status = 200, body = HealthReport), (status = 503, body = HealthReport)))]
+#[utoipa::path(tag = "health", responses((status = 200, body = HealthReport),
+    (status = 503, body = HealthReport)))]
 #[get("/health")]
 pub async fn health(state: State) -> HttpResponse {
     let (database, redis) = tokio::join!(probe(state.db.ping()), probe(state.redis.ping()));

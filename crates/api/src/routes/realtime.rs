@@ -32,7 +32,8 @@ struct TokenQuery {
 
 /// Upgrades to a WebSocket for the caller's organization (401 without a
 /// valid token).
-#[utoipa::path(tag = "realtime", params(("token" = Option<String>, Query, description = "bearer token, when no Authorization header can be sent")),
+#[utoipa::path(tag = "realtime",
+    params(("token" = Option<String>, Query, description = "bearer token, when no Authorization header can be sent")),
     responses((status = 101, description = "switching to WebSocket")))]
 #[get("/ws/realtime-sync")]
 pub async fn realtime_sync(

@@ -10,13 +10,11 @@ use super::update::duplicate_external_id;
 use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiError, Reply, code};
 
-#[utoipa::path(
-    tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "Creates an agent. Owner or admin. 403 `plan_limit_reached` past the plan's max_agents; \
                    409 when another agent already has this externalAgentId.",
-    request_body = CreateAgent,
-    responses((status = 201, body = AgentResponse), (status = 403), (status = 409))
-)]
+    request_body = CreateAgent, responses((status = 201, body = AgentResponse), (status = 403),
+    (status = 409)))]
 #[post("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn create(

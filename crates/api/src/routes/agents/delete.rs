@@ -9,12 +9,9 @@ use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
 use crate::error::Reply;
 
-#[utoipa::path(
-    tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "Deletes an agent; its call history stays (agentId becomes null). Owner or admin.",
-    params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403), (status = 404))
-)]
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {

@@ -32,12 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete::delete);
 }
 
-#[utoipa::path(
-    tag = "agents",
-    description = "The organization's agents, newest first. Any role.",
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<AgentResponse>))
-)]
+#[utoipa::path(tag = "agents", description = "The organization's agents, newest first. Any role.",
+    params(PageQuery), responses((status = 200, body = PageResponse<AgentResponse>)))]
 #[get("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
@@ -55,12 +51,9 @@ pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     .await
 }
 
-#[utoipa::path(
-    tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "One agent. Any role. Unknown, malformed and other organizations' ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = AgentResponse), (status = 404))
-)]
+    params(("id" = Uuid, Path)), responses((status = 200, body = AgentResponse), (status = 404)))]
 #[get("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {

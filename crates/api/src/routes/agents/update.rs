@@ -10,13 +10,10 @@ use super::dto::{AgentResponse, UpdateAgent, agent_data};
 use crate::audited::{AdminWrite, Change, audited};
 use crate::error::{ApiError, OrNotFound, Reply, code};
 
-#[utoipa::path(
-    tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "Changes the given fields; `null` clears a nullable one. Owner or admin.",
-    params(("id" = Uuid, Path)),
-    request_body = UpdateAgent,
-    responses((status = 200, body = AgentResponse), (status = 403), (status = 404), (status = 409))
-)]
+    params(("id" = Uuid, Path)), request_body = UpdateAgent,
+    responses((status = 200, body = AgentResponse), (status = 403), (status = 404), (status = 409)))]
 #[patch("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn update(

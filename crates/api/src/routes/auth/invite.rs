@@ -33,16 +33,10 @@ pub struct AcceptInviteRequest {
 }
 
 /// Creates the invited user and a session; an invitation is used once.
-#[utoipa::path(
-    tag = "auth",
-    request_body = AcceptInviteRequest,
-    responses(
-        (status = 201, body = SessionResponse),
-        (status = 400, description = "invalid_token: unknown, used or expired"),
-        (status = 409, description = "email_taken"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = AcceptInviteRequest,
+    responses((status = 201, body = SessionResponse),
+    (status = 400, description = "invalid_token: unknown, used or expired"),
+    (status = 409, description = "email_taken")))]
 #[post("/auth/accept-invite")]
 pub async fn accept_invite(
     state: State,

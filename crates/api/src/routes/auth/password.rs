@@ -45,11 +45,9 @@ pub struct ForgotPasswordResponse {
 
 /// Queues a reset link if the address belongs to an active user; the answer
 /// is the same whether or not it does.
-#[utoipa::path(
-    tag = "auth",
-    request_body = ForgotPasswordRequest,
-    responses((status = 202, body = ForgotPasswordResponse), (status = 422, description = "not an e-mail address"))
-)]
+#[utoipa::path(tag = "auth", request_body = ForgotPasswordRequest,
+    responses((status = 202, body = ForgotPasswordResponse),
+    (status = 422, description = "not an e-mail address")))]
 #[post("/auth/forgot-password")]
 pub async fn forgot_password(state: State, body: web::Json<ForgotPasswordRequest>) -> Reply {
     let mut errors = FieldErrors::default();
@@ -127,15 +125,8 @@ pub struct ResetPasswordRequest {
 
 /// Sets a new password with a reset token (once) and revokes every session
 /// of the user.
-#[utoipa::path(
-    tag = "auth",
-    request_body = ResetPasswordRequest,
-    responses(
-        (status = 204),
-        (status = 400, description = "invalid_token: unknown, used or expired"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = ResetPasswordRequest, responses((status = 204),
+    (status = 400, description = "invalid_token: unknown, used or expired")))]
 #[post("/auth/reset-password")]
 pub async fn reset_password(
     state: State,

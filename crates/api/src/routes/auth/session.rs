@@ -49,15 +49,8 @@ pub struct RegisterRequest {
 }
 
 /// Creates an organization, its owner and a session, and queues a welcome mail.
-#[utoipa::path(
-    tag = "auth",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, body = RegisterResponse),
-        (status = 409, description = "email_taken"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = RegisterResponse), (status = 409, description = "email_taken")))]
 #[post("/auth/register")]
 pub async fn register(state: State, meta: RequestMeta, body: web::Json<RegisterRequest>) -> Reply {
     let body = body.into_inner();
@@ -172,16 +165,11 @@ fn invalid_credentials() -> ApiError {
 /// Exchanges e-mail and password for a session token. Unknown addresses and
 /// wrong passwords get the same answer in about the same time; repeated
 /// failures per account or per client address answer 429.
-#[utoipa::path(
-    tag = "auth",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, body = SessionResponse),
-        (status = 401, description = "invalid_credentials"),
-        (status = 422, description = "missing fields"),
-        (status = 429, description = "too many failed attempts; see Retry-After"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = SessionResponse),
+    (status = 401, description = "invalid_credentials"),
+    (status = 422, description = "missing fields"),
+    (status = 429, description = "too many failed attempts; see Retry-After")))]
 #[post("/auth/login")]
 pub async fn login(state: State, meta: RequestMeta, body: web::Json<LoginRequest>) -> Reply {
     let LoginRequest { email, password } = body.into_inner();
@@ -246,10 +234,8 @@ pub async fn login(state: State, meta: RequestMeta, body: web::Json<LoginRequest
 }
 
 /// Revokes the session token of the request at once.
-#[utoipa::path(
-    tag = "auth",
-    responses((status = 204), (status = 403, description = "called with an API key"))
-)]
+#[utoipa::path(tag = "auth", responses((status = 204),
+    (status = 403, description = "called with an API key")))]
 #[post("/auth/logout")]
 pub async fn logout(state: State, auth: AuthUser, req: HttpRequest) -> Reply {
     auth.require_user()?;
@@ -261,10 +247,8 @@ pub async fn logout(state: State, auth: AuthUser, req: HttpRequest) -> Reply {
 }
 
 /// The caller with its organization.
-#[utoipa::path(
-    tag = "auth",
-    responses((status = 200, body = ProfileResponse), (status = 404, description = "an API key whose creator is gone"))
-)]
+#[utoipa::path(tag = "auth", responses((status = 200, body = ProfileResponse),
+    (status = 404, description = "an API key whose creator is gone")))]
 #[get("/user/profile")]
 pub async fn profile(state: State, auth: AuthUser) -> Reply {
     let user_id = auth.user_id.ok_or_else(|| ApiError::not_found("user"))?;

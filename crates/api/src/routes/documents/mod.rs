@@ -110,12 +110,9 @@ impl From<Document> for DocumentStatus {
     }
 }
 
-#[utoipa::path(
-    tag = "documents",
+#[utoipa::path(tag = "documents",
     description = "The organization's uploads, newest first, with their processing state. Any role.",
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<DocumentResponse>))
-)]
+    params(PageQuery), responses((status = 200, body = PageResponse<DocumentResponse>)))]
 #[get("/documents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
@@ -126,13 +123,10 @@ pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     Ok(HttpResponse::Ok().json(PageResponse::of(rows, DocumentResponse::from)))
 }
 
-#[utoipa::path(
-    tag = "documents",
+#[utoipa::path(tag = "documents",
     description = "Processing state of one upload. Any role. Unknown, malformed and other organizations' \
-                   ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = DocumentStatus), (status = 404))
-)]
+                   ids answer 404.", params(("id" = Uuid, Path)),
+    responses((status = 200, body = DocumentStatus), (status = 404)))]
 #[get("/documents/{id}/status")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn status(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {

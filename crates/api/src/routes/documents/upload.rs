@@ -33,16 +33,14 @@ pub(super) struct Stored {
     pub(super) size: usize,
 }
 
-#[utoipa::path(
-    tag = "documents",
+#[utoipa::path(tag = "documents",
     description = "Uploads a document (multipart field `document`) for the knowledge base and queues it \
                    for processing. Any role. 413 `payload_too_large` past UPLOAD_MAX_BYTES (25 MiB by \
                    default); 415 `unsupported_media_type` for a type other than txt, md, html, pdf, docx, \
                    csv or json (or a body that is not multipart); 422 when the field is missing or empty. \
                    Poll `/api/documents/{id}/status` until `completed` or `failed`.",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 202, body = Uploaded), (status = 503))
-)]
+    responses((status = 202, body = Uploaded), (status = 503)))]
 #[post("/documents/upload")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id, document.id))]
 pub async fn upload(

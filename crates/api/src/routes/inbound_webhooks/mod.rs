@@ -85,8 +85,7 @@ async fn webhook_secret(
         .map(str::to_owned))
 }
 
-#[utoipa::path(
-    tag = "webhooks-in",
+#[utoipa::path(tag = "webhooks-in",
     description = "ElevenLabs post-call event, the URL an organization gives ElevenLabs. No bearer token: \
                    authenticated by the `ElevenLabs-Signature` header (`t=<unix>,v0=<hex HMAC-SHA256 of \
                    \"t.body\">`, at most 4 candidates, 512 bytes) under the organization's webhook secret, \
@@ -94,8 +93,9 @@ async fn webhook_secret(
                    `externalAgentId`. Idempotent per conversation.",
     request_body(content = Object, content_type = "application/json"),
     params(("organization_id" = String, Path), ("ElevenLabs-Signature" = String, Header)),
-    responses((status = 200, body = Received), (status = 400, description = "signature_header_too_long, too_many_signatures"), (status = 401, description = "invalid_signature"))
-)]
+    responses((status = 200, body = Received),
+    (status = 400, description = "signature_header_too_long, too_many_signatures"),
+    (status = 401, description = "invalid_signature")))]
 #[post("/webhooks/elevenlabs/{organization_id}/post-call")]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_org_post_call(
@@ -109,15 +109,14 @@ pub async fn elevenlabs_org_post_call(
     post_call(state, req, payload, Some(org)).await
 }
 
-#[utoipa::path(
-    tag = "webhooks-in",
+#[utoipa::path(tag = "webhooks-in",
     description = "Legacy URL of the ElevenLabs post-call event, without the organization: accepted only when \
                    exactly one organization has an agent with `data.agent_id` as its `externalAgentId`. \
                    Prefer `/api/webhooks/elevenlabs/{organization_id}/post-call`.",
     request_body(content = Object, content_type = "application/json"),
-    params(("ElevenLabs-Signature" = String, Header)),
-    responses((status = 200, body = Received), (status = 400, description = "signature_header_too_long, too_many_signatures"), (status = 401, description = "invalid_signature"))
-)]
+    params(("ElevenLabs-Signature" = String, Header)), responses((status = 200, body = Received),
+    (status = 400, description = "signature_header_too_long, too_many_signatures"),
+    (status = 401, description = "invalid_signature")))]
 #[post("/webhooks/elevenlabs/post-call")]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_post_call(state: State, req: HttpRequest, payload: web::Payload) -> Reply {

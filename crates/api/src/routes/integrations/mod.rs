@@ -23,8 +23,7 @@ use crate::state::State;
 use dto::{IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration, parse_provider};
 
 /// The organization's integrations, by provider.
-#[utoipa::path(
-    tag = "integrations",
+#[utoipa::path(tag = "integrations",
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = IntegrationList)))]
 #[get("/integrations")]
@@ -51,11 +50,10 @@ pub async fn list(state: State, auth: AuthUser) -> Reply {
 /// the first save creates it (201); a later save for the same provider
 /// replaces its API key (and the webhook secret and config when given) and
 /// answers 200. New credentials are untested until the next test.
-#[utoipa::path(
-    tag = "integrations", request_body = SaveIntegration,
+#[utoipa::path(tag = "integrations", request_body = SaveIntegration,
     description = "Owner or admin only; members get 403. Upsert: 201 when created, 200 when updated.",
-    responses((status = 201, body = IntegrationResponse), (status = 200, body = IntegrationResponse),
-        (status = 403)))]
+    responses((status = 201, body = IntegrationResponse),
+    (status = 200, body = IntegrationResponse), (status = 403)))]
 #[post("/integrations")]
 pub async fn save(
     AdminWrite { state, auth, meta }: AdminWrite,
@@ -117,11 +115,10 @@ pub async fn save(
 
 /// Makes an authenticated request to the provider with the stored API key
 /// and records the outcome (status active or error, lastTestedAt).
-#[utoipa::path(
-    tag = "integrations", request_body = TestIntegration,
+#[utoipa::path(tag = "integrations", request_body = TestIntegration,
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
     responses((status = 200, body = providers::ConnectionTestResult), (status = 403),
-        (status = 404)))]
+    (status = 404)))]
 #[post("/integrations/test")]
 pub async fn test(
     AdminWrite { state, auth, meta }: AdminWrite,

@@ -21,9 +21,7 @@ use crate::state::State;
 use dto::{CategoryCount, EntryResponse, KnowledgeBaseStats};
 
 /// Counts of entries (per category), documents and active agents.
-#[utoipa::path(
-    tag = "knowledge-base",
-    description = "Any member of the organization.",
+#[utoipa::path(tag = "knowledge-base", description = "Any member of the organization.",
     responses((status = 200, body = KnowledgeBaseStats), (status = 503)))]
 #[get("/knowledge-base/stats")]
 pub async fn stats(state: State, auth: AuthUser) -> Reply {
@@ -48,8 +46,7 @@ pub async fn stats(state: State, auth: AuthUser) -> Reply {
 }
 
 /// Entries, newest first.
-#[utoipa::path(
-    tag = "knowledge-base", params(PageQuery),
+#[utoipa::path(tag = "knowledge-base", params(PageQuery),
     description = "Any member of the organization.",
     responses((status = 200, body = PageResponse<EntryResponse>)))]
 #[get("/knowledge-base/entries")]
@@ -60,9 +57,8 @@ pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
 }
 
 /// One entry; 404 for an unknown, malformed or other organization's id.
-#[utoipa::path(
-    tag = "knowledge-base",
-    params(("id" = Uuid, Path)), description = "Any member of the organization.",
+#[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)),
+    description = "Any member of the organization.",
     responses((status = 200, body = EntryResponse), (status = 404)))]
 #[get("/knowledge-base/entries/{id}")]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {

@@ -13,8 +13,7 @@ use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
 
 /// Ranked full-text search with highlighted snippets. A blank query answers
 /// 422; a query of stop words only finds nothing.
-#[utoipa::path(
-    tag = "knowledge-base", request_body = SearchRequest,
+#[utoipa::path(tag = "knowledge-base", request_body = SearchRequest,
     description = "Any member of the organization. Web-search syntax: \"quoted phrase\", -exclude, or.",
     responses((status = 200, body = SearchResponse)))]
 #[post("/knowledge-base/search")]

@@ -14,8 +14,7 @@ use crate::state::State;
 use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
 
 /// Adds an entry written by hand.
-#[utoipa::path(
-    tag = "knowledge-base", request_body = CreateEntry,
+#[utoipa::path(tag = "knowledge-base", request_body = CreateEntry,
     description = "Any member of the organization may create entries.",
     responses((status = 201, body = EntryResponse)))]
 #[post("/knowledge-base/entries")]
@@ -35,9 +34,7 @@ pub async fn create(state: State, auth: AuthUser, body: web::Json<CreateEntry>) 
 }
 
 /// Changes the given fields of an entry.
-#[utoipa::path(
-    tag = "knowledge-base",
-    params(("id" = Uuid, Path)), request_body = UpdateEntry,
+#[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)), request_body = UpdateEntry,
     description = "Any member of the organization may edit entries.",
     responses((status = 200, body = EntryResponse), (status = 404)))]
 #[patch("/knowledge-base/entries/{id}")]
@@ -66,9 +63,8 @@ pub async fn update(
 }
 
 /// Removes an entry.
-#[utoipa::path(
-    tag = "knowledge-base",
-    params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
+#[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)),
+    description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/knowledge-base/entries/{id}")]
 pub async fn delete(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {

@@ -10,8 +10,7 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::error::Reply;
 
 /// Adds a provider (not primary; see set-primary).
-#[utoipa::path(
-    tag = "providers", request_body = CreateProvider,
+#[utoipa::path(tag = "providers", request_body = CreateProvider,
     description = "Owner or admin only; members get 403.",
     responses((status = 201, body = ProviderResponse), (status = 403)))]
 #[post("/providers")]

@@ -9,8 +9,7 @@ use crate::audited::{AdminWrite, Change, audited};
 use crate::error::Reply;
 
 /// Removes a provider (a primary one leaves its type without a primary).
-#[utoipa::path(
-    tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/providers/{id}")]

@@ -37,8 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Providers, grouped by type, newest first within a type.
-#[utoipa::path(
-    tag = "providers", params(PageQuery),
+#[utoipa::path(tag = "providers", params(PageQuery),
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = PageResponse<ProviderResponse>)))]
 #[get("/providers")]
@@ -58,8 +57,7 @@ pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
 }
 
 /// One provider; 404 for an unknown, malformed or other organization's id.
-#[utoipa::path(
-    tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Any member of the organization.",
     responses((status = 200, body = ProviderResponse), (status = 404)))]
 #[get("/providers/{id}")]

@@ -14,10 +14,10 @@ use crate::providers::{self, catalog};
 
 /// Makes an authenticated request to the provider with the stored key and
 /// records the outcome (status active or error, lastTestedAt).
-#[utoipa::path(
-    tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
-    responses((status = 200, body = providers::ConnectionTestResult), (status = 403), (status = 404)))]
+    responses((status = 200, body = providers::ConnectionTestResult), (status = 403),
+    (status = 404)))]
 #[post("/providers/{id}/test")]
 pub async fn test(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());

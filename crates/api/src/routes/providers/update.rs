@@ -14,11 +14,9 @@ use crate::error::{OrNotFound, Reply};
 /// `credentials` is given. A change that affects the connection makes the
 /// provider untested again; one that moves it to another host needs the key
 /// again (422 `credential_host_changed`).
-#[utoipa::path(
-    tag = "providers", params(("id" = Uuid, Path)),
-    request_body = ReplaceProvider, description = "Owner or admin only; members get 403.",
-    responses((status = 200, body = ProviderResponse), (status = 403),
-        (status = 404)))]
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)), request_body = ReplaceProvider,
+    description = "Owner or admin only; members get 403.",
+    responses((status = 200, body = ProviderResponse), (status = 403), (status = 404)))]
 #[put("/providers/{id}")]
 pub async fn replace(
     AdminWrite { state, auth, meta }: AdminWrite,
@@ -48,10 +46,10 @@ pub async fn replace(
 
 /// Makes this provider the primary of its type; the previous primary (if
 /// any) stops being one in the same transaction.
-#[utoipa::path(
-    tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
-    responses((status = 200, body = ProviderResponse), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = ProviderResponse), (status = 403), (status = 404),
+    (status = 409)))]
 #[post("/providers/{id}/set-primary")]
 pub async fn set_primary(
     AdminWrite { state, auth, meta }: AdminWrite,

@@ -56,16 +56,10 @@ impl From<Invitation> for InvitationResponse {
 
 /// Invites an address to the organization and queues the invitation mail.
 /// Users plus pending invitations may not exceed the plan's `max_users`.
-#[utoipa::path(
-    tag = "team",
-    request_body = InviteRequest,
-    responses(
-        (status = 201, body = InvitationResponse),
-        (status = 403, description = "not owner/admin, or plan_limit_reached"),
-        (status = 409, description = "already_member or already_invited"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "team", request_body = InviteRequest,
+    responses((status = 201, body = InvitationResponse),
+    (status = 403, description = "not owner/admin, or plan_limit_reached"),
+    (status = 409, description = "already_member or already_invited")))]
 #[post("/users/invite")]
 pub async fn invite_user(
     AdminWrite { state, auth, meta }: AdminWrite,

@@ -35,11 +35,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// The organization's users, newest first.
-#[utoipa::path(
-    tag = "team",
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<UserResponse>), (status = 422, description = "bad page or limit"))
-)]
+#[utoipa::path(tag = "team", params(PageQuery),
+    responses((status = 200, body = PageResponse<UserResponse>),
+    (status = 422, description = "bad page or limit")))]
 #[get("/users")]
 pub async fn list_users(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let users = users::list(
@@ -100,18 +98,10 @@ async fn lock_target(
 
 /// Changes a user's role. The user's sessions end, so the new role applies
 /// from the next request.
-#[utoipa::path(
-    tag = "team",
-    params(("id" = Uuid, Path)),
-    request_body = UpdateUserRequest,
-    responses(
-        (status = 200, body = UserResponse),
-        (status = 403, description = "not owner/admin, or an admin touching owners"),
-        (status = 404),
-        (status = 409, description = "last_owner"),
-        (status = 422, description = "invalid role"),
-    )
-)]
+#[utoipa::path(tag = "team", params(("id" = Uuid, Path)), request_body = UpdateUserRequest,
+    responses((status = 200, body = UserResponse),
+    (status = 403, description = "not owner/admin, or an admin touching owners"), (status = 404),
+    (status = 409, description = "last_owner"), (status = 422, description = "invalid role")))]
 #[patch("/users/{id}")]
 pub async fn update_user(
     AdminWrite { state, auth, meta }: AdminWrite,
@@ -163,16 +153,9 @@ pub async fn update_user(
 }
 
 /// Removes a user from the organization (their sessions go with them).
-#[utoipa::path(
-    tag = "team",
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 204),
-        (status = 403, description = "not owner/admin, or an admin removing an owner"),
-        (status = 404),
-        (status = 409, description = "cannot_remove_self or last_owner"),
-    )
-)]
+#[utoipa::path(tag = "team", params(("id" = Uuid, Path)), responses((status = 204),
+    (status = 403, description = "not owner/admin, or an admin removing an owner"), (status = 404),
+    (status = 409, description = "cannot_remove_self or last_owner")))]
 #[delete("/users/{id}")]
 pub async fn delete_user(
     AdminWrite { state, auth, meta }: AdminWrite,

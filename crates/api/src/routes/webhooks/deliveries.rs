@@ -61,9 +61,7 @@ pub struct TestQueued {
 }
 
 /// Deliveries of one endpoint, newest first, with each one's last attempt.
-#[utoipa::path(
-    tag = "webhooks",
-    params(("id" = Uuid, Path), PageQuery),
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), PageQuery),
     description = "Owner or admin only; members get 403. Unknown and other organizations' ids answer 404.",
     responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 403), (status = 404)))]
 #[get("/webhooks/{id}/deliveries")]
@@ -85,8 +83,7 @@ pub async fn deliveries(
 }
 
 /// Sends a `webhook.test` event to one endpoint (whatever it subscribes to).
-#[utoipa::path(
-    tag = "webhooks", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
     description = "Queues a signed `webhook.test` delivery to this endpoint and answers its id; follow it \
                    in `/api/webhooks/{id}/deliveries`. Owner or admin only; members get 403; unknown and \
                    other organizations' ids answer 404.",

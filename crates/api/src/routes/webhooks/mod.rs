@@ -22,8 +22,7 @@ use crate::state::State;
 use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
 
 /// The organization's endpoints, newest first.
-#[utoipa::path(
-    tag = "webhooks", params(PageQuery),
+#[utoipa::path(tag = "webhooks", params(PageQuery),
     description = "Owner or admin only; members get 403. The signing secret is never listed.",
     responses((status = 200, body = PageResponse<WebhookResponse>), (status = 403)))]
 #[get("/webhooks")]
@@ -35,8 +34,7 @@ pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
 }
 
 /// Adds an endpoint and answers its signing secret, shown only here.
-#[utoipa::path(
-    tag = "webhooks", request_body = CreateWebhook,
+#[utoipa::path(tag = "webhooks", request_body = CreateWebhook,
     description = "Owner or admin only; members get 403.",
     responses((status = 201, body = CreatedWebhook), (status = 403)))]
 #[post("/webhooks")]
@@ -69,8 +67,7 @@ pub async fn create(
 }
 
 /// Removes an endpoint and its delivery history.
-#[utoipa::path(
-    tag = "webhooks", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/webhooks/{id}")]

@@ -19,12 +19,10 @@ pub struct UpdateWebhook {
 }
 
 /// Enables or disables an endpoint; enabling resumes its held deliveries.
-#[utoipa::path(
-    tag = "webhooks", params(("id" = Uuid, Path)),
-    request_body = UpdateWebhook,
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), request_body = UpdateWebhook,
     description = "Owner or admin only. `isActive: true` on an endpoint disabled after repeated failures resets its failure count and delivers what was held.",
     responses((status = 200, body = WebhookResponse, description = "The endpoint as it is now"),
-        (status = 403), (status = 404)))]
+    (status = 403), (status = 404)))]
 #[patch("/webhooks/{id}")]
 pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,
