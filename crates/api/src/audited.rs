@@ -10,8 +10,8 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures::future::LocalBoxFuture;
+use kv::cache::Namespace;
 use serde_json::Value;
-use storage::cache::Namespace;
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
@@ -119,7 +119,7 @@ pub async fn audited<T: Send + 'static>(
             .await;
         state
             .events
-            .publish_or_log(&storage::events::Event::new(event.kind, org, event.data))
+            .publish_or_log(&kv::events::Event::new(event.kind, org, event.data))
             .await;
     }
     Ok(value)

@@ -9,8 +9,8 @@
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
+use kv::cache::Namespace;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use storage::cache::Namespace;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -51,7 +51,7 @@ pub async fn invalidate(state: &AppState, org: Uuid, namespaces: &[Namespace]) {
 /// A short stable key for a request body (search queries and the like).
 pub fn digest_key(prefix: &str, parts: &impl Serialize) -> String {
     let json = serde_json::to_vec(parts).unwrap_or_default();
-    let digest = storage::crypto::token_digest(&String::from_utf8_lossy(&json));
+    let digest = crypto::token_digest(&String::from_utf8_lossy(&json));
     format!("{prefix}:{}", hex::encode(&digest[..12]))
 }
 

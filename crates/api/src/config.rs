@@ -2,7 +2,7 @@
 
 use clap::Args;
 use secrecy::SecretString;
-use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig, RedisConfig};
+use settings::{DatabaseConfig, EncryptionConfig, LogConfig, RedisConfig};
 
 /// Everything `echosenseix-api serve` needs.
 #[derive(Debug, Clone, Args)]

@@ -4,9 +4,9 @@ use anyhow::Context;
 use api::config::ApiConfig;
 use api::startup::Application;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use crypto::EncryptionKey;
 use secrecy::ExposeSecret;
-use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig};
-use storage::crypto::EncryptionKey;
+use settings::{DatabaseConfig, EncryptionConfig, LogConfig};
 
 /// mimalloc instead of glibc malloc: a quarter of the call-log page's CPU
 /// was malloc and free (measured in docs/BENCHMARKS.md). The
@@ -56,7 +56,7 @@ enum Command {
         current: EncryptionConfig,
         /// The new key, 64 hexadecimal characters. Prefer the environment: a flag shows in `ps`.
         #[arg(long = "new-encryption-key", env = "NEW_ENCRYPTION_KEY", hide_env_values = true,
-              value_parser = storage::config::parse_encryption_key)]
+              value_parser = settings::parse_encryption_key)]
         new_key: EncryptionKey,
     },
 }
@@ -75,8 +75,8 @@ fn args_with_default_command() -> Vec<String> {
 fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     // A rejected value is reported without itself: it may be a secret.
-    let matches = storage::config::matches_or_exit(Cli::command(), args_with_default_command());
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| storage::config::exit_redacted(e));
+    let matches = settings::matches_or_exit(Cli::command(), args_with_default_command());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| settings::exit_redacted(e));
     // Multi-thread runtime: diesel's migration harness blocks in place.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(config) => serve(*config).await,
             Command::Migrate { database, log } => {
-                storage::telemetry::init(log.format, "info");
+                settings::telemetry::init(log.format, "info");
                 let applied =
                     storage::migrations::run_pending(database.url.expose_secret()).await?;
                 if applied.is_empty() {
@@ -100,7 +100,7 @@ fn main() -> anyhow::Result<()> {
                 log,
                 seed,
             } => {
-                storage::telemetry::init(log.format, "info");
+                settings::telemetry::init(log.format, "info");
                 let url = database.url.expose_secret();
                 storage::migrations::run_pending(url).await?;
                 let report = api::seed::run(&seed, url).await?;
@@ -113,7 +113,7 @@ fn main() -> anyhow::Result<()> {
                 current,
                 new_key,
             } => {
-                storage::telemetry::init(log.format, "info");
+                settings::telemetry::init(log.format, "info");
                 rotate_encryption_key(&database, &current.key, &new_key).await
             }
         }
@@ -142,7 +142,7 @@ async fn rotate_encryption_key(
 }
 
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {
-    storage::telemetry::init(config.log.format, "info,actix_server=warn");
+    settings::telemetry::init(config.log.format, "info,actix_server=warn");
     let app = Application::build(config)
         .await
         .context("starting the API server")?;

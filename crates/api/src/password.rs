@@ -19,7 +19,7 @@ static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
 /// A hash of a random password, verified against when the e-mail is unknown
 /// so that a failed login costs the same either way.
 static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
-    let random = storage::crypto::generate_token("dummy");
+    let random = crypto::generate_token("dummy");
     hash_now(&random).ok()
 });
 

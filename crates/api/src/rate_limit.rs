@@ -8,8 +8,8 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
+use kv::rate_limit::Limit;
 use std::time::Duration;
-use storage::rate_limit::Limit;
 
 use crate::auth::principal::bearer_token;
 use crate::error::ApiError;
@@ -24,7 +24,7 @@ pub async fn per_token_budget(
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token_id = bearer_token(req.request()).map(|token| {
         // A digest prefix names the token without putting it in Redis.
-        hex::encode(&storage::crypto::token_digest(token)[..12])
+        hex::encode(&crypto::token_digest(token)[..12])
     });
     if let (Some(state), Some(token_id)) = (state, token_id) {
         let limit = Limit::new(state.config.rate_limit_per_minute, Duration::from_secs(60));

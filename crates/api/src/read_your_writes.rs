@@ -1,6 +1,6 @@
 //! Read-your-writes for requests: after a write request of an organization
 //! (any method but GET, HEAD and OPTIONS), its replica-tolerant reads go to
-//! the primary for the window of `storage::write_pins`. The pin is set before
+//! the primary for the window of `kv::write_pins`. The pin is set before
 //! the response leaves, so the caller's next request already sees it, on
 //! whichever instance it lands.
 

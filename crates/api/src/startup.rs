@@ -75,13 +75,13 @@ impl Application {
 }
 
 pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
-    let redis = storage::RedisPool::connect_lazy(&config.redis)
-        .context("REDIS_URL is not a valid Redis URL")?;
+    let redis =
+        kv::RedisPool::connect_lazy(&config.redis).context("REDIS_URL is not a valid Redis URL")?;
     let db = storage::Database::connect_lazy(&config.database).with_write_pins(redis.clone());
-    let cache = storage::cache::Cache::with_first_level(redis.clone(), config.redis.clone())
+    let cache = kv::cache::Cache::with_first_level(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
-    let budget = storage::rate_limit::Leases::new(redis.clone());
-    let events = storage::events::EventBus::new(redis.clone());
+    let budget = kv::rate_limit::Leases::new(redis.clone());
+    let events = kv::events::EventBus::new(redis.clone());
     let jobs = jobs::Queues::new(redis.clone());
     let files = storage::file_store::FileStore::open(&config.server.storage_url)?;
     Ok(AppState {

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use storage::cache::Cache;
-use storage::crypto::EncryptionKey;
-use storage::events::EventBus;
-use storage::{Database, RedisPool};
+use crypto::EncryptionKey;
+use kv::RedisPool;
+use kv::cache::Cache;
+use kv::events::EventBus;
+use storage::Database;
 
 use crate::config::ServerConfig;
 use storage::file_store::FileStore;
@@ -21,7 +22,7 @@ pub struct AppState {
     pub redis: RedisPool,
     pub cache: Cache,
     /// Per-token request budgets, leased from Redis in batches.
-    pub budget: storage::rate_limit::Leases,
+    pub budget: kv::rate_limit::Leases,
     /// Live events to WebSocket clients of any instance (Redis pub/sub).
     pub events: EventBus,
     /// Enqueues background jobs (documents, mails, webhook deliveries).

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use storage::RedisPool;
-use storage::redis_pool::RedisError;
+use kv::RedisPool;
+use kv::redis_pool::RedisError;
 use uuid::Uuid;
 
 use crate::payload::{AnalyticsJob, DocumentJob, EmailJob, Job, WebhookJob};

@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use jobs::{DocumentJob, Queue, Queues, publish_event};
-use storage::RedisPool;
-use storage::config::RedisConfig;
+use kv::RedisPool;
+use kv::test_support::TestRedis;
+use settings::RedisConfig;
 use storage::models::{organizations, webhooks};
-use storage::test_support::{TestDatabase, TestRedis};
+use storage::test_support::TestDatabase;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -67,7 +68,7 @@ async fn pushed_jobs_show_as_pending_under_their_own_prefix_only() {
     assert_eq!(qa.stats().await.unwrap().len(), 5);
 
     // The stored payload carries only the row id.
-    let mut conn = redis::Client::open(storage::test_support::redis_url())
+    let mut conn = redis::Client::open(kv::test_support::redis_url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
@@ -174,7 +175,7 @@ async fn apalis_redis_storage_runs_what_our_push_stored() {
     queues.enqueue_document(row).await.unwrap();
 
     let keys = queues.keys(Queue::DocumentProcessing);
-    let conn = apalis_redis::connect(storage::test_support::redis_url())
+    let conn = apalis_redis::connect(kv::test_support::redis_url())
         .await
         .unwrap();
     let config = apalis_redis::Config::default().queue(&keys.name);

@@ -12,9 +12,9 @@ use diesel_async::pooled_connection::{
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use crate::config::DatabaseConfig;
 use crate::replicas::{ReplicaReport, ReplicaSet, spawn_monitor};
-use crate::write_pins::WritePins;
+use kv::write_pins::WritePins;
+use settings::DatabaseConfig;
 
 type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
 pub type PgPool = bb8::Pool<Manager>;
@@ -148,7 +148,7 @@ impl Database {
     /// Keeps read-your-writes through Redis (see `write_pins`). Without
     /// this, replicas take no reads at all: nothing would keep an
     /// organization's reads off a replica that has not seen its write yet.
-    pub fn with_write_pins(mut self, redis: crate::RedisPool) -> Self {
+    pub fn with_write_pins(mut self, redis: kv::RedisPool) -> Self {
         self.pins = Some(WritePins::new(redis, self.window));
         self
     }

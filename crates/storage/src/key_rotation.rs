@@ -13,8 +13,8 @@ use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::crypto::EncryptionKey;
-use crate::sealed_link;
+use crypto::EncryptionKey;
+use crypto::sealed_link;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {

@@ -1,30 +1,20 @@
-//! Storage shared by the API and the worker: configuration, the Postgres pool
-//! (diesel-async on bb8), migrations, the Redis pool, secrets and one module
-//! per table holding its model and queries.
+//! Postgres, shared by the API and the worker: the pool (diesel-async on bb8)
+//! with its read replicas and TLS, migrations, `schema.rs` and one module per
+//! table holding its model and queries; plus the upload store, whose files the
+//! `documents` rows name, and the re-encryption of the secrets sealed in rows.
+//!
+//! Redis lives in `kv`, settings in `settings`, key handling in `crypto`.
 
-pub mod cache;
-pub mod config;
-pub mod crypto;
 pub mod db;
-pub mod events;
 pub mod file_store;
 pub mod key_rotation;
 pub mod migrations;
 pub mod models;
 pub mod pagination;
 pub mod pg_tls;
-pub mod rate_limit;
 pub mod raw_json;
-pub mod redis_follow;
-pub mod redis_pool;
-pub mod redis_target;
-pub mod redis_tls;
 pub mod replicas;
 pub mod schema;
-pub mod sealed_link;
-pub mod telemetry;
-
-pub mod write_pins;
 
 #[cfg(feature = "test-support")]
 pub mod test_cli;
@@ -32,4 +22,3 @@ pub mod test_cli;
 pub mod test_support;
 
 pub use db::{Database, DbConn, PoolStats};
-pub use redis_pool::RedisPool;

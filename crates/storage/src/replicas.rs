@@ -184,7 +184,7 @@ impl Replica {
 }
 
 impl ReplicaSet {
-    pub(crate) fn new(urls: &[SecretString], config: &crate::config::DatabaseConfig) -> Self {
+    pub(crate) fn new(urls: &[SecretString], config: &settings::DatabaseConfig) -> Self {
         let replicas = urls
             .iter()
             .map(|url| Replica {

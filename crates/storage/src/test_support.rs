@@ -1,12 +1,12 @@
 //! Test harness (feature `test-support`): each test gets its own database,
 //! cloned from a template migrated once per migration set, dropped when the
-//! test ends; leftovers of crashed runs are swept; and its own Redis prefix.
+//! test ends; leftovers of crashed runs are swept. (Its Redis prefix comes
+//! from `kv::test_support`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod certs;
 pub mod pg_cluster;
-pub mod sentinel;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,10 +15,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 
-use crate::config::{DatabaseConfig, RedisConfig};
-
-mod private_redis;
-pub use private_redis::{PrivateRedis, free_port};
+use settings::DatabaseConfig;
 
 const TEST_DB_PREFIX: &str = "esx_test_";
 const TEMPLATE_PREFIX: &str = "esx_tpl_";
@@ -30,10 +27,6 @@ const TEMPLATE_LOCK_KEY: i64 = 0x4553_5854_504c;
 pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-pub fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 fn url_for(database: &str) -> String {
@@ -242,55 +235,6 @@ impl Drop for TestDatabase {
                             .await;
                 }
             });
-        })
-        .join();
-    }
-}
-
-/// A Redis key prefix of one test; its keys are deleted on drop.
-pub struct TestRedis {
-    prefix: String,
-}
-
-impl TestRedis {
-    pub fn new() -> Self {
-        Self {
-            prefix: format!("test:{}", uuid::Uuid::new_v4().simple()),
-        }
-    }
-
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    pub fn config(&self) -> RedisConfig {
-        RedisConfig::new(&redis_url(), &self.prefix)
-    }
-}
-
-impl Default for TestRedis {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let pattern = format!("{}:*", self.prefix);
-        let _ = std::thread::spawn(move || {
-            let Ok(client) = redis::Client::open(redis_url()) else {
-                return;
-            };
-            let Ok(mut conn) = client.get_connection() else {
-                return;
-            };
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(&pattern)
-                .query(&mut conn)
-                .unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
-            }
         })
         .join();
     }

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use apalis::prelude::*;
 use jobs::backend::{Doorbell, JobBackend, Plans, QueueConfig};
 use jobs::{Job, Queue, Queues, RetryPolicy};
+use kv::RedisPool;
+use kv::redis_follow::FollowingConnection;
 use serde::{Deserialize, Serialize};
-use storage::RedisPool;
-use storage::config::RedisConfig;
-use storage::redis_follow::FollowingConnection;
+use settings::RedisConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Bench {
@@ -99,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
     let prefix = format!("bench:{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let redis_config = RedisConfig::new(&url, &prefix);
     let queues = Queues::new(RedisPool::connect_lazy(&redis_config)?);
-    let target = storage::redis_target::RedisTarget::from_config(&redis_config)?;
+    let target = kv::redis_target::RedisTarget::from_config(&redis_config)?;
     let conn = FollowingConnection::connect(target).await?;
     let mut admin = redis::Client::open(url.as_str())?
         .get_multiplexed_async_connection()

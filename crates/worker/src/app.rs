@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crypto::EncryptionKey;
 use jobs::backend::{Doorbell, Plans};
 use jobs::{Queue, Queues};
+use kv::RedisPool;
+use kv::cache::Cache;
+use kv::events::EventBus;
+use kv::redis_follow::FollowingConnection;
 use object_store::ObjectStore;
-use storage::cache::Cache;
-use storage::crypto::EncryptionKey;
-use storage::events::EventBus;
-use storage::redis_follow::FollowingConnection;
-use storage::{Database, RedisPool};
+use storage::Database;
 
 use crate::config::Config;
 use crate::mail::Mailer;
@@ -68,7 +69,7 @@ impl App {
 async fn connect_redis(config: &Config) -> FollowingConnection {
     let mut delay = Duration::from_millis(200);
     loop {
-        let connected = match storage::redis_target::RedisTarget::from_config(&config.redis) {
+        let connected = match kv::redis_target::RedisTarget::from_config(&config.redis) {
             Ok(target) => FollowingConnection::connect(target).await,
             Err(error) => Err(error),
         };

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::Parser;
 use jobs::{Queue, RetryPolicy};
 use secrecy::SecretString;
-use storage::config::{DatabaseConfig, EncryptionConfig, LogConfig, RedisConfig};
+use settings::{DatabaseConfig, EncryptionConfig, LogConfig, RedisConfig};
 
 #[derive(Debug, Clone, Parser)]
 #[command(

@@ -24,8 +24,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
+use kv::RedisPool;
 use object_store::ObjectStore;
-use storage::{Database, RedisPool};
+use storage::Database;
 use tokio::sync::oneshot;
 
 use crate::app::App;
@@ -34,10 +35,10 @@ pub use crate::config::Config;
 /// Parses flags and environment; the database pool is sized from the total
 /// concurrency unless DATABASE_MAX_CONNECTIONS was given.
 pub fn parse_config() -> Config {
-    let matches = storage::config::matches_or_exit(Config::command(), std::env::args());
+    let matches = settings::matches_or_exit(Config::command(), std::env::args());
     let mut config = match Config::from_arg_matches(&matches) {
         Ok(config) => config,
-        Err(e) => storage::config::exit_redacted(e),
+        Err(e) => settings::exit_redacted(e),
     };
     if matches.value_source("database_max_connections")
         == Some(clap::parser::ValueSource::DefaultValue)
@@ -127,9 +128,9 @@ async fn build(config: Config) -> anyhow::Result<App> {
     let mailer = mail::Mailer::new(&config)?;
     let files = object_store(&config)?;
     // Its invalidations wait until every API instance's first level let go.
-    let cache = storage::cache::Cache::acknowledged(redis.clone(), config.redis.clone())
+    let cache = kv::cache::Cache::acknowledged(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
-    let events = storage::events::EventBus::new(redis.clone());
+    let events = kv::events::EventBus::new(redis.clone());
     let doorbells = Arc::new(
         config
             .queues

@@ -1,7 +1,7 @@
 //! `echosenseix-worker`: serves the job queues named by `--queues` with the
 //! concurrency of `--concurrency`; SIGTERM or Ctrl-C drains and exits 0.
 
-use storage::telemetry;
+use settings::telemetry;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

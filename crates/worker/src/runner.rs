@@ -8,7 +8,7 @@ use std::time::Duration;
 use apalis::prelude::*;
 use jobs::backend::JobBackend;
 use jobs::{AnalyticsJob, DocumentJob, EmailJob, Queue, SweepJob, WebhookJob};
-use storage::redis_follow::FollowingConnection;
+use kv::redis_follow::FollowingConnection;
 
 use crate::app::App;
 use crate::handlers;

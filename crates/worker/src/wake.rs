@@ -14,7 +14,7 @@ use crate::app::Doorbells;
 
 /// Forwards `{prefix}:{queue}:wake` messages to the local workers, and
 /// reconnects after Redis goes away.
-pub async fn listen(redis: storage::config::RedisConfig, doorbells: Doorbells) {
+pub async fn listen(redis: settings::RedisConfig, doorbells: Doorbells) {
     let channels: HashMap<String, Queue> = doorbells
         .keys()
         .map(|&q| (q.keys(&redis.prefix).wake_channel(), q))
@@ -35,12 +35,12 @@ pub async fn listen(redis: storage::config::RedisConfig, doorbells: Doorbells) {
 }
 
 async fn subscribe(
-    redis: &storage::config::RedisConfig,
+    redis: &settings::RedisConfig,
     channels: &HashMap<String, Queue>,
     doorbells: &Doorbells,
 ) -> Result<(), redis::RedisError> {
     // Asks Sentinel (when configured) on every resubscribe: follows a failover.
-    let client = storage::redis_target::RedisTarget::from_config(redis)?
+    let client = kv::redis_target::RedisTarget::from_config(redis)?
         .client()
         .await?;
     let mut pubsub = client.get_async_pubsub().await?;

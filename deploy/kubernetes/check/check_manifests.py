@@ -20,7 +20,7 @@ import sys
 import yaml
 
 # Read by the binaries outside clap, so absent from --help: tracing's EnvFilter
-# reads RUST_LOG itself (crates/storage/src/telemetry.rs).
+# reads RUST_LOG itself (crates/settings/src/telemetry.rs).
 OUTSIDE_CLAP = {"RUST_LOG"}
 
 

@@ -9,8 +9,8 @@
 //! and a resolution that raced the revocation cannot be found afterwards.
 
 use chrono::{DateTime, Utc};
-use storage::cache::Namespace;
-use storage::crypto::token_digest;
+use crypto::token_digest;
+use kv::cache::Namespace;
 use storage::models::{api_keys, sessions, users};
 use uuid::Uuid;
 

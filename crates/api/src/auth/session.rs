@@ -2,8 +2,8 @@
 //! once, and only its SHA-256 digest stored.
 
 use chrono::{DateTime, Duration, Utc};
+use crypto::{generate_token, token_digest};
 use diesel_async::AsyncPgConnection;
-use storage::crypto::{generate_token, token_digest};
 use storage::models::sessions::{self, NewSession};
 use storage::models::users::User;
 

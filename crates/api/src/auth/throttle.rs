@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use storage::RedisPool;
-use storage::rate_limit::{self, Limit, Outcome};
+use kv::RedisPool;
+use kv::rate_limit::{self, Limit, Outcome};
 
 use crate::config::ServerConfig;
 use crate::error::{ApiError, ApiResult};
@@ -36,7 +36,7 @@ pub struct Reservation<'t, 'a> {
 impl<'a> LoginThrottle<'a> {
     pub fn new(redis: &'a RedisPool, config: &ServerConfig, email: &str, ip: Option<&str>) -> Self {
         let window = Duration::from_secs(config.login_window_secs);
-        let digest = storage::crypto::token_digest(&email.trim().to_lowercase());
+        let digest = crypto::token_digest(&email.trim().to_lowercase());
         Self {
             redis,
             account: hex::encode(&digest[..16]),

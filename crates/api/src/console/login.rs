@@ -10,10 +10,10 @@ use actix_web::cookie::time;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use kv::rate_limit::{self, Limit};
 use minijinja::context;
 use secrecy::SecretString;
 use serde::Deserialize;
-use storage::rate_limit::{self, Limit};
 
 use super::audit::record;
 use super::page_error::PageError;

@@ -82,7 +82,7 @@ impl Console {
 }
 
 fn digest(cookie: &str) -> String {
-    hex::encode(storage::crypto::token_digest(cookie))
+    hex::encode(crypto::token_digest(cookie))
 }
 
 /// The public name of the session holding `secret`: a prefix of its digest
@@ -93,8 +93,8 @@ pub fn actor_of(secret: &str) -> String {
 
 /// Creates a session; returns its cookie.
 pub async fn start(state: &AppState, req: &HttpRequest) -> Result<Cookie<'static>, PageError> {
-    let secret = storage::crypto::generate_token("esc");
-    let csrf = storage::crypto::generate_token("csrf");
+    let secret = crypto::generate_token("esc");
+    let csrf = crypto::generate_token("csrf");
     let digest = digest(&secret);
     let key = ConsoleKeys::new(state.redis.prefix()).session(&digest);
     let actor = actor_of(&secret);

@@ -5,8 +5,8 @@
 use crate::cached::cached_json;
 use actix_web::get;
 use chrono::{NaiveDate, Utc};
+use kv::cache::Namespace;
 use serde::Serialize;
-use storage::cache::Namespace;
 use storage::models::analytics;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

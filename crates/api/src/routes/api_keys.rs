@@ -3,9 +3,9 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
+use crypto::{generate_token, token_digest};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use storage::crypto::{generate_token, token_digest};
 use storage::models::api_keys::{self, ApiKey, NewApiKey};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

@@ -97,7 +97,7 @@ async fn closed_days_come_from_the_rollup_and_today_is_live() {
     // test runs the rollup itself, so it does the same.
     app.state
         .cache
-        .invalidate(storage::cache::Namespace::Analytics, org)
+        .invalidate(kv::cache::Namespace::Analytics, org)
         .await;
 
     let body: Value = app

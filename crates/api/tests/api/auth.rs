@@ -555,8 +555,8 @@ async fn no_response_contains_a_password_a_digest_or_an_api_key() {
         .unwrap(),
     );
 
-    let digest_hex = hex::encode(storage::crypto::token_digest(&token));
-    let key_digest_hex = hex::encode(storage::crypto::token_digest(&key));
+    let digest_hex = hex::encode(crypto::token_digest(&token));
+    let key_digest_hex = hex::encode(crypto::token_digest(&key));
     assert!(bodies.len() > 10);
     for body in &bodies {
         assert!(!body.contains(password), "password in {body}");

@@ -3,9 +3,9 @@
 //! one instance is never served stale by the other once it returned (token
 //! revocation included), and without Redis both serve from Postgres.
 
+use kv::test_support::PrivateRedis;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use storage::test_support::PrivateRedis;
 
 use crate::helpers::{Options, RequestExt, spawn_app, spawn_app_with};
 

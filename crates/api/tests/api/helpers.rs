@@ -4,9 +4,10 @@
 use api::config::{ApiConfig, ServerConfig};
 use api::startup::Application;
 use api::state::AppState;
-use storage::config::{EncryptionConfig, LogConfig, LogFormat};
-use storage::crypto::EncryptionKey;
-use storage::test_support::{TestDatabase, TestRedis};
+use crypto::EncryptionKey;
+use kv::test_support::TestRedis;
+use settings::{EncryptionConfig, LogConfig, LogFormat};
+use storage::test_support::TestDatabase;
 
 pub struct TestApp {
     pub address: String,
@@ -70,7 +71,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let redis = TestRedis::new();
     let mut database = db.config(4);
     if let Some(url) = &options.database_url {
-        database = storage::config::DatabaseConfig::new(url, 4);
+        database = settings::DatabaseConfig::new(url, 4);
     }
     database.replica_urls = options
         .replica_urls
@@ -81,7 +82,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     database.acquire_timeout_ms = 5000;
     let mut redis_config = redis.config();
     if let Some(url) = &options.redis_url {
-        redis_config = storage::config::RedisConfig::new(url, redis.prefix());
+        redis_config = settings::RedisConfig::new(url, redis.prefix());
     }
     // Two random UUIDs in hex: 32 random bytes.
     let encryption_key_hex = format!(
@@ -139,7 +140,7 @@ impl TestApp {
             "--database-url",
             self.db.url(),
             "--redis-url",
-            &storage::test_support::redis_url(),
+            &kv::test_support::redis_url(),
             "--redis-prefix",
             self.redis.prefix(),
             "--encryption-key",
@@ -236,13 +237,13 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let token = storage::crypto::generate_token("esx");
+        let token = crypto::generate_token("esx");
         sessions::insert(
             &mut conn,
             &sessions::NewSession {
                 user_id: user.id,
                 organization_id: *org,
-                token_hash: storage::crypto::token_digest(&token),
+                token_hash: crypto::token_digest(&token),
                 expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
                 user_agent: None,
                 ip: None,
@@ -348,7 +349,7 @@ impl TestApp {
     /// into `link` as the worker renders it (`outbox_raw_data` for the row as stored).
     pub async fn outbox_data(&self, to: &str, template: &str) -> Option<serde_json::Value> {
         let raw = self.outbox_raw_data(to, template).await?;
-        Some(storage::sealed_link::open(&raw, &self.state.encryption).unwrap())
+        Some(crypto::sealed_link::open(&raw, &self.state.encryption).unwrap())
     }
 
     /// The `data` of the newest outbox mail of `template` to `to`, as stored.

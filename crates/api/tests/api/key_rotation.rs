@@ -2,11 +2,11 @@
 //! sealed value moves to the new key in one transaction, a value neither key opens changes
 //! nothing, a second run changes nothing, and neither key is printed.
 
+use crypto::EncryptionKey;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::json;
-use storage::crypto::EncryptionKey;
 use storage::schema::{email_outbox, integrations, webhooks};
 use storage::test_cli::output_without_secrets;
 use uuid::Uuid;
@@ -87,7 +87,7 @@ async fn rotation_moves_every_secret_to_the_new_key_once() {
     assert_eq!(invited.status(), 201);
     let before = sealed_values(&app).await;
     let link =
-        storage::sealed_link::open(&outbox_rows(&app).await[0], &old).unwrap()["link"].clone();
+        crypto::sealed_link::open(&outbox_rows(&app).await[0], &old).unwrap()["link"].clone();
     let new_hex = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
     let new = EncryptionKey::from_hex(&new_hex).unwrap();
 
@@ -114,9 +114,9 @@ async fn rotation_moves_every_secret_to_the_new_key_once() {
         assert!(old.decrypt(&value).is_err());
     }
     let outbox = outbox_rows(&app).await;
-    assert!(storage::sealed_link::open(&outbox[0], &old).is_err());
+    assert!(crypto::sealed_link::open(&outbox[0], &old).is_err());
     assert_eq!(
-        storage::sealed_link::open(&outbox[0], &new).unwrap()["link"],
+        crypto::sealed_link::open(&outbox[0], &new).unwrap()["link"],
         link
     );
 

@@ -2,8 +2,8 @@
 //! budget, Prometheus metrics and the OpenAPI document.
 
 use futures::StreamExt;
+use kv::events::Event;
 use reqwest::Method;
-use storage::events::Event;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{Options, RequestExt, spawn_app, spawn_app_with};

@@ -44,11 +44,11 @@ async fn spawn_peer(app: &TestApp) -> u16 {
     let config = api::config::ApiConfig {
         database: app.db.config(4),
         redis: app.redis.config(),
-        encryption: storage::config::EncryptionConfig {
-            key: storage::crypto::EncryptionKey::generate(),
+        encryption: settings::EncryptionConfig {
+            key: crypto::EncryptionKey::generate(),
         },
-        log: storage::config::LogConfig {
-            format: storage::config::LogFormat::Text,
+        log: settings::LogConfig {
+            format: settings::LogFormat::Text,
         },
         server: api::config::ServerConfig::for_tests(),
     };
@@ -110,7 +110,7 @@ async fn a_socket_closes_when_its_api_key_is_revoked_and_others_stay_open() {
     assert_eq!(response.status(), 204);
     assert_eq!(close_code(&mut keyed).await, Some(1008));
     // The owner's own socket re-checked too, and stays: events still flow.
-    let event = storage::events::Event::new("ping", owner.organization_id, json!({}));
+    let event = kv::events::Event::new("ping", owner.organization_id, json!({}));
     app.state.events.publish(&event).await.unwrap();
     let next = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         loop {

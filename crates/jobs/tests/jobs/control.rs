@@ -4,10 +4,11 @@
 use jobs::control::inspect::JobState;
 use jobs::control::{AuditEntry, JobSet, WorkerPresence, WorkerQueue};
 use jobs::{EmailJob, JobsError, Queue, Queues};
+use kv::RedisPool;
+use kv::test_support::TestRedis;
 use serde_json::json;
-use storage::RedisPool;
 use storage::models::{email_outbox, organizations};
-use storage::test_support::{TestDatabase, TestRedis};
+use storage::test_support::TestDatabase;
 use uuid::Uuid;
 
 fn queues(redis: &TestRedis) -> Queues {

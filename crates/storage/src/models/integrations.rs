@@ -8,8 +8,8 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::crypto::{CryptoError, EncryptionKey};
 use crate::schema::integrations;
+use crypto::{CryptoError, EncryptionKey};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = integrations, check_for_backend(diesel::pg::Pg))]

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use diesel_async::RunQueryDsl;
 
-use crate::config::DatabaseConfig;
+use settings::DatabaseConfig;
 
 /// The database the cluster's tests use (migrated before the replicas are
 /// copied, so they start with the schema).

@@ -3,9 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cache;
-mod failover;
-mod first_level;
 mod query_plans;
 mod replicas;
 mod retention;

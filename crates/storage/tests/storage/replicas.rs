@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use diesel::sql_types::Integer;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use kv::RedisPool;
+use kv::test_support::TestRedis;
+use storage::Database;
 use storage::models::organizations::{self, NewOrganization};
 use storage::replicas::ReplicaState;
-use storage::test_support::TestRedis;
 use storage::test_support::pg_cluster::PgCluster;
-use storage::{Database, RedisPool};
 use uuid::Uuid;
 
 #[derive(diesel::QueryableByName)]

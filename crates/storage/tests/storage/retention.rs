@@ -44,7 +44,7 @@ async fn expired_sessions_are_purged_and_live_ones_kept() {
             &sessions::NewSession {
                 user_id: user.id,
                 organization_id: org.id,
-                token_hash: storage::crypto::token_digest(token),
+                token_hash: crypto::token_digest(token),
                 expires_at,
                 user_agent: None,
                 ip: None,
@@ -64,5 +64,5 @@ async fn expired_sessions_are_purged_and_live_ones_kept() {
         .load(&mut conn)
         .await
         .unwrap();
-    assert_eq!(left, vec![storage::crypto::token_digest("live")]);
+    assert_eq!(left, vec![crypto::token_digest("live")]);
 }

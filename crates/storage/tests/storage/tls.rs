@@ -6,10 +6,12 @@ use std::process::{Command, Stdio};
 
 use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
-use storage::config::{DatabaseConfig, RedisConfig};
+use kv::RedisPool;
+use kv::test_support::TestRedis;
+use settings::{DatabaseConfig, RedisConfig};
+use storage::test_support::certs;
 use storage::test_support::pg_cluster::{PgCluster, free_port};
-use storage::test_support::{TestRedis, certs};
-use storage::{Database, RedisPool, pg_tls};
+use storage::{Database, pg_tls};
 
 #[derive(diesel::QueryableByName)]
 struct Ssl {

@@ -5,8 +5,8 @@
 
 use chrono::{Duration, Utc};
 use jobs::AnalyticsJob;
+use kv::cache::Namespace;
 use serde_json::json;
-use storage::cache::Namespace;
 use storage::models::{analytics, organizations};
 
 use crate::app::App;

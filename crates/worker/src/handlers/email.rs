@@ -36,7 +36,7 @@ pub async fn handle(app: std::sync::Arc<App>, job: EmailJob) -> JobResult {
         mail.lease_until.unwrap_or_else(Utc::now),
     );
     // A token-carrying link is sealed at rest; open it only to render.
-    let rendered = storage::sealed_link::open(&mail.data, &app.key)
+    let rendered = crypto::sealed_link::open(&mail.data, &app.key)
         .map_err(|e| MailError::Permanent(format!("the sealed link: {e}")))
         .and_then(|data| {
             app.mailer

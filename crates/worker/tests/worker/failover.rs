@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use jobs::Queues;
+use kv::RedisPool;
+use kv::test_support::sentinel::{MASTER, RedisGroup};
+use storage::Database;
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use storage::test_support::TestDatabase;
-use storage::test_support::sentinel::{MASTER, RedisGroup};
-use storage::{Database, RedisPool};
 use uuid::Uuid;
 
 async fn outbox_row(db: &Database) -> Uuid {

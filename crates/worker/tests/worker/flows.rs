@@ -265,7 +265,7 @@ async fn email_that_always_fails_ends_dead_and_can_be_retried() {
     .await;
     // And by dead job id.
     let dead: Vec<String> = {
-        let mut r = redis::Client::open(storage::test_support::redis_url())
+        let mut r = redis::Client::open(kv::test_support::redis_url())
             .unwrap()
             .get_multiplexed_async_connection()
             .await

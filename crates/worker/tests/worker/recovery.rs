@@ -122,7 +122,7 @@ async fn sigkilled_worker_documents_are_finished_by_a_fresh_one_with_default_set
 /// its Redis restarts without persistence (the Redis server is shared with
 /// other tests, so FLUSHALL is not an option).
 async fn lose_redis_data(prefix: &str) {
-    let mut r = redis::Client::open(storage::test_support::redis_url())
+    let mut r = redis::Client::open(kv::test_support::redis_url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await

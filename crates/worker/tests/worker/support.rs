@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Parser;
+use crypto::EncryptionKey;
 use http_body_util::{BodyExt, Full};
 use jobs::Queues;
-use storage::crypto::EncryptionKey;
+use kv::RedisPool;
+use kv::test_support::TestRedis;
+use storage::Database;
 use storage::models::{documents, organizations, webhook_deliveries, webhooks};
-use storage::test_support::{TestDatabase, TestRedis};
-use storage::{Database, RedisPool};
+use storage::test_support::TestDatabase;
 use uuid::Uuid;
 use worker::Config;
 
@@ -58,7 +60,7 @@ impl Env {
             "--database-url",
             self.db.url(),
             "--redis-url",
-            &storage::test_support::redis_url(),
+            &kv::test_support::redis_url(),
             "--redis-prefix",
             self.redis.prefix(),
             "--encryption-key",

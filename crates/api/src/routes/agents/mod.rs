@@ -8,7 +8,7 @@ mod dto;
 mod update;
 
 use actix_web::{get, web};
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use storage::models::agents;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

@@ -3,10 +3,10 @@
 
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
+use crypto::token_digest;
 use diesel_async::AsyncConnection;
 use serde::Deserialize;
 use serde_json::json;
-use storage::crypto::token_digest;
 use storage::models::invitations;
 use storage::models::organizations;
 use storage::models::users::{self, NewUser};

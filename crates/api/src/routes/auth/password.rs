@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
+use crypto::{generate_token, token_digest};
 use diesel_async::AsyncConnection;
+use kv::rate_limit::{self, Limit};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use storage::crypto::{generate_token, token_digest};
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use storage::models::password_resets::{self, NewPasswordReset};
 use storage::models::sessions;
 use storage::models::users::{self, UserUpdate};
-use storage::rate_limit::{self, Limit};
 
 use super::invalid_token;
 use crate::audit::{self, AuditEvent};
@@ -81,7 +81,7 @@ pub async fn forgot_password(state: State, body: web::Json<ForgotPasswordRequest
         state.config.public_app_url.trim_end_matches('/')
     );
     // The link carries the bearer token: sealed, never in the clear at rest.
-    let mail_data = storage::sealed_link::seal(
+    let mail_data = crypto::sealed_link::seal(
         json!({ "name": user.name, "expiresAt": expires_at }),
         &state.encryption,
         &reset_url,

@@ -3,12 +3,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
+use crypto::token_digest;
 use diesel_async::AsyncConnection;
+use kv::cache::Namespace;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
-use storage::cache::Namespace;
-use storage::crypto::token_digest;
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use storage::models::organizations::{self, NewOrganization};
 use storage::models::sessions;

@@ -6,8 +6,8 @@ use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, post};
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
+use kv::cache::Namespace;
 use serde_json::json;
-use storage::cache::Namespace;
 use storage::models::documents::{self, NewDocument};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
@@ -120,7 +120,7 @@ pub async fn upload(
     let data = json!({ "documentId": doc.id, "fileName": doc.original_name, "status": doc.status });
     state
         .events
-        .publish_or_log(&storage::events::Event::new("document.uploaded", org, data))
+        .publish_or_log(&kv::events::Event::new("document.uploaded", org, data))
         .await;
     tracing::info!(size = doc.size_bytes, content_type = %doc.content_type, "document uploaded");
     Ok(HttpResponse::Accepted().json(Uploaded {

@@ -15,9 +15,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
+use kv::cache::Namespace;
 use serde::Serialize;
 use serde_json::{Value, json};
-use storage::cache::Namespace;
 use storage::models::call_logs::{self};
 use storage::models::{agents, analytics, integrations};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -196,7 +196,7 @@ async fn post_call(
         })
         .await?;
     state.jobs.enqueue_webhook_deliveries(&deliveries).await;
-    let live = storage::events::Event::new(
+    let live = kv::events::Event::new(
         jobs::events::event::CALL_COMPLETED,
         org,
         call_event(&stored),

@@ -5,13 +5,13 @@
 mod dto;
 
 use crate::cached::cached_json;
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
+use crypto::last4;
 use serde_json::json;
-use storage::crypto::last4;
 use storage::models::integrations::{self, Credentials, NewIntegration};
 
 use crate::audited::{AdminWrite, Change, audited};

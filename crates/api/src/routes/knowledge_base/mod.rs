@@ -8,7 +8,7 @@ mod write;
 
 use crate::cached::cached_json;
 use actix_web::{HttpResponse, get, web};
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 use storage::models::{agents, documents};
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -2,7 +2,7 @@
 
 use crate::cached::{cached_json, digest_key};
 use actix_web::{post, web};
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 
 use crate::auth::AuthUser;

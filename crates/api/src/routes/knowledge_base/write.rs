@@ -3,7 +3,7 @@
 use crate::cached::invalidate;
 use actix_web::{HttpResponse, delete, patch, post, web};
 use diesel_async::AsyncConnection;
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 use uuid::Uuid;
 

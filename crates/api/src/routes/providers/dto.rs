@@ -2,9 +2,9 @@
 //! names, keys and configs checked, keys sealed before they are stored.
 
 use chrono::{DateTime, Utc};
+use crypto::last4;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use storage::crypto::last4;
 use storage::models::integrations::{Credentials, status};
 use storage::models::provider_integrations::{
     NewProviderIntegration, ProviderIntegration, ProviderIntegrationUpdate,

@@ -10,7 +10,7 @@ mod test;
 mod update;
 
 use actix_web::{get, web};
-use storage::cache::Namespace;
+use kv::cache::Namespace;
 use storage::models::provider_integrations as pi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

@@ -2,9 +2,9 @@
 
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
+use crypto::{generate_token, token_digest};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use storage::crypto::{generate_token, token_digest};
 use storage::models::email_outbox::{self, NewOutboxEmail};
 use storage::models::invitations::{self, Invitation, NewInvitation};
 use storage::models::organizations;
@@ -134,7 +134,7 @@ pub async fn invite_user(
                     to_address: invitation.email.clone(),
                     template: email_outbox::template::INVITATION.into(),
                     // The link carries the bearer token: sealed, never in the clear at rest.
-                    data: storage::sealed_link::seal(
+                    data: crypto::sealed_link::seal(
                         json!({
                             "organizationName": org.name,
                             "role": invitation.role,

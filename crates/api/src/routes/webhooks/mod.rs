@@ -7,8 +7,8 @@ mod dto;
 mod status;
 
 use actix_web::{HttpResponse, delete, get, post, web};
+use crypto::generate_token;
 use serde_json::json;
-use storage::crypto::generate_token;
 use storage::models::webhooks::{self, NewWebhook};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

@@ -180,8 +180,8 @@ fn unavailable(scope: &str, error: &crate::redis_pool::RedisError) -> Outcome {
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
-    use crate::config::RedisConfig;
     use crate::test_support::TestRedis;
+    use settings::RedisConfig;
 
     #[tokio::test]
     async fn counts_within_a_window_and_refuses_past_the_limit() {

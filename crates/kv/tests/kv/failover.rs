@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use storage::RedisPool;
-use storage::cache::{Cache, CacheStatus, Namespace};
-use storage::events::{Event, EventBus};
-use storage::rate_limit::{self, Limit, Outcome};
-use storage::redis_follow::FollowingConnection;
-use storage::test_support::sentinel::RedisGroup;
+use kv::RedisPool;
+use kv::cache::{Cache, CacheStatus, Namespace};
+use kv::events::{Event, EventBus};
+use kv::rate_limit::{self, Limit, Outcome};
+use kv::redis_follow::FollowingConnection;
+use kv::test_support::sentinel::RedisGroup;
 use uuid::Uuid;
 
 /// Retries `attempt` every 50 ms until it succeeds; returns how long that

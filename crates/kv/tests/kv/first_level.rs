@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use storage::RedisPool;
-use storage::cache::{Cache, CacheStatus, Namespace};
-use storage::config::RedisConfig;
-use storage::test_support::{PrivateRedis, TestRedis};
+use kv::RedisPool;
+use kv::cache::{Cache, CacheStatus, Namespace};
+use kv::test_support::{PrivateRedis, TestRedis};
+use settings::RedisConfig;
 use uuid::Uuid;
 
 fn first_level(config: &RedisConfig) -> Cache {

@@ -26,9 +26,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::config::RedisConfig;
 use crate::redis_pool::{RedisError, RedisPool};
 use crate::write_pins::WritePins;
+use settings::RedisConfig;
 
 mod bus;
 mod invalidate;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use storage::RedisPool;
-use storage::cache::{Cache, CacheStatus, Namespace};
-use storage::config::RedisConfig;
-use storage::test_support::{PrivateRedis, TestRedis, free_port};
+use kv::RedisPool;
+use kv::cache::{Cache, CacheStatus, Namespace};
+use kv::test_support::{PrivateRedis, TestRedis, free_port};
+use settings::RedisConfig;
 use uuid::Uuid;
 
 fn cache_for(config: &RedisConfig) -> Cache {
@@ -72,7 +72,7 @@ async fn keys_carry_the_prefix_and_namespace_and_expire() {
     let cache = cache_for(&redis.config());
     let org = Uuid::new_v4();
     cache.set(Namespace::Kb, org, "stats", &"x").await;
-    let client = redis::Client::open(storage::test_support::redis_url()).unwrap();
+    let client = redis::Client::open(kv::test_support::redis_url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{}:cache:kb:{}:*", redis.prefix(), org.simple()))

@@ -3,7 +3,7 @@
 
 use redis::{RedisResult, TlsCertificates};
 
-use crate::config::RedisConfig;
+use settings::RedisConfig;
 
 /// The CA file of `REDIS_TLS_CA_FILE`, when set, for redis-rs' rustls
 /// connector; `None` keeps the system's trust store.

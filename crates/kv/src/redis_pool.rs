@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Value};
 
-use crate::config::RedisConfig;
 use crate::redis_target::{RedisTarget, needs_new_connection};
+use settings::RedisConfig;
 
 pub type RedisConn = bb8::PooledConnection<'static, Manager>;
 

@@ -9,7 +9,7 @@ use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType}
 use redis::{Client, ConnectionAddr, IntoConnectionInfo, RedisResult, TlsMode};
 use secrecy::ExposeSecret;
 
-use crate::config::RedisConfig;
+use settings::RedisConfig;
 
 #[derive(Clone)]
 pub enum RedisTarget {

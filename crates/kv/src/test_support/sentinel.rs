@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::pg_cluster::free_port;
+use super::free_port;
 
 /// The Sentinel name of the group's primary.
 pub const MASTER: &str = "mymaster";
@@ -170,8 +170,8 @@ impl RedisGroup {
     }
 
     /// A Redis configuration that finds the primary through the sentinels.
-    pub fn config(&self, prefix: &str) -> crate::config::RedisConfig {
-        let mut config = crate::config::RedisConfig::new("redis://127.0.0.1", prefix);
+    pub fn config(&self, prefix: &str) -> settings::RedisConfig {
+        let mut config = settings::RedisConfig::new("redis://127.0.0.1", prefix);
         config.sentinels = self.sentinel_addrs();
         config.sentinel_master = MASTER.into();
         config

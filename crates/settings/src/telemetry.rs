@@ -3,7 +3,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::LogFormat;
 
 /// Installs the global subscriber; `default_filter` applies when `RUST_LOG`
 /// is unset. Calling it twice is harmless (the second call is ignored).

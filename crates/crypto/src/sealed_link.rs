@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::crypto::{CryptoError, EncryptionKey};
+use crate::{CryptoError, EncryptionKey};
 
 /// The key of the sealed link in the outbox row's data.
 pub const SEALED: &str = "sealedLink";

@@ -2,6 +2,8 @@
 //! read back (provider keys, webhook signing secrets) and SHA-256 digests for
 //! tokens that only need to be recognised (sessions, API keys, invitations).
 
+pub mod sealed_link;
+
 use aes_gcm::aead::{Aead, KeyInit, OsRng, rand_core::RngCore};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;

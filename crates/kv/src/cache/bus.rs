@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use super::Namespace;
 use super::local::{FRESH, Local};
-use crate::config::RedisConfig;
 use crate::redis_pool::RedisPool;
+use settings::RedisConfig;
 
 const PING_EVERY: Duration = Duration::from_millis(200);
 

@@ -3,6 +3,12 @@
 //! they never print, not even through `Debug`; their arguments carry
 //! `hide_env_values` so `--help` does not show them either, and
 //! [`exit_redacted`] reports a rejected value without echoing it.
+//!
+//! The tracing set-up lives here too (`telemetry`): like the settings, it is
+//! what a binary does before it opens any connection, and its only input is
+//! [`LogConfig`].
+
+pub mod telemetry;
 
 use std::time::Duration;
 
@@ -176,7 +182,7 @@ impl RedisConfig {
 pub struct EncryptionConfig {
     /// 32 bytes as 64 hexadecimal characters.
     #[arg(id = "encryption_key", long = "encryption-key", env = "ENCRYPTION_KEY", hide_env_values = true, value_parser = parse_encryption_key)]
-    pub key: crate::crypto::EncryptionKey,
+    pub key: crypto::EncryptionKey,
 }
 
 impl std::fmt::Debug for EncryptionConfig {
@@ -212,8 +218,8 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
 }
 
 /// A 64-hex-digit key; the error never contains the value.
-pub fn parse_encryption_key(value: &str) -> Result<crate::crypto::EncryptionKey, String> {
-    crate::crypto::EncryptionKey::from_hex(value).map_err(|e| e.to_string())
+pub fn parse_encryption_key(value: &str) -> Result<crypto::EncryptionKey, String> {
+    crypto::EncryptionKey::from_hex(value).map_err(|e| e.to_string())
 }
 
 /// The URL with its password hidden, for log lines.
