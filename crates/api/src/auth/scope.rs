@@ -28,6 +28,12 @@ enum Family {
     Realtime,
 }
 
+crate::wire_rule!(
+    /// One API-key scope, from `TABLE`.
+    ScopeName,
+    crate::input::schema::one_of(all_names())
+);
+
 /// Every scope a key may hold, in display order (the CHECK constraint of
 /// `api_keys.scopes` lists the same names). A key's scopes are a bit set
 /// over this table.

@@ -24,6 +24,17 @@ use crate::state::State;
 const DISPLAY_PREFIX_LEN: usize = 12;
 const NAME_MAX_CHARS: usize = 100;
 
+crate::wire_rule!(
+    /// An API key's name: one line, 1 to 100 characters.
+    KeyName,
+    crate::input::schema::line(NAME_MAX_CHARS)
+);
+crate::wire_rule!(
+    /// The roles a key may be given.
+    KeyRole,
+    crate::input::schema::one_of(["admin", "member"])
+);
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_api_keys)
         .service(create_api_key)
@@ -83,11 +94,14 @@ pub async fn list_api_keys(state: State, auth: AuthUser, Paging(page): Paging) -
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateApiKeyRequest {
     /// 1 to 100 characters.
+    #[schema(value_type = KeyName, required)]
     name: String,
     /// admin or member (default member).
+    #[schema(value_type = Option<KeyRole>)]
     role: Option<String>,
     /// Scopes the key may use, e.g. `["agents:read", "calls:read"]` (see
     /// docs/API.md); every scope when absent. Write includes read.
+    #[schema(value_type = Option<Vec<crate::auth::scope::ScopeName>>, min_items = 1)]
     scopes: Option<Vec<String>>,
     /// When the key stops working; never when absent.
     expires_at: Option<DateTime<Utc>>,

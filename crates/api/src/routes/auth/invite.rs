@@ -26,9 +26,12 @@ use crate::state::State;
 #[serde(rename_all = "camelCase", default)]
 pub struct AcceptInviteRequest {
     /// The token of the invitation link.
+    #[schema(value_type = crate::input::schema::PresentText, required)]
     token: String,
+    #[schema(value_type = crate::input::schema::NameText, required)]
     name: String,
     /// 8 to 128 characters.
+    #[schema(value_type = crate::input::schema::PasswordText, required)]
     password: String,
 }
 

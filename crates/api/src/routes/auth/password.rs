@@ -35,6 +35,7 @@ const RESET_MAILS_PER_HOUR: u32 = 5;
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ForgotPasswordRequest {
+    #[schema(value_type = crate::input::schema::EmailText, required)]
     email: String,
 }
 
@@ -118,8 +119,10 @@ pub async fn forgot_password(state: State, body: web::Json<ForgotPasswordRequest
 #[serde(rename_all = "camelCase", default)]
 pub struct ResetPasswordRequest {
     /// The token of the reset link.
+    #[schema(value_type = crate::input::schema::PresentText, required)]
     token: String,
     /// 8 to 128 characters.
+    #[schema(value_type = crate::input::schema::PasswordText, required)]
     password: String,
 }
 

@@ -41,10 +41,14 @@ const SIGNUP_MAX_USERS: i32 = 5;
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RegisterRequest {
+    #[schema(value_type = crate::input::schema::EmailText, required)]
     email: String,
     /// 8 to 128 characters.
+    #[schema(value_type = crate::input::schema::PasswordText, required)]
     password: String,
+    #[schema(value_type = crate::input::schema::NameText, required)]
     name: String,
+    #[schema(value_type = crate::input::schema::NameText, required)]
     organization_name: String,
 }
 
@@ -150,7 +154,9 @@ pub async fn register(state: State, meta: RequestMeta, body: web::Json<RegisterR
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LoginRequest {
+    #[schema(value_type = crate::input::schema::PresentText, required)]
     email: String,
+    #[schema(value_type = crate::input::schema::NonEmptyText, required)]
     password: String,
 }
 
