@@ -77,10 +77,13 @@ pub struct CreateAgent {
     #[schema(value_type = Option<ShortId>)]
     pub voice_id: Option<String>,
     /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     pub voice_settings: Option<Value>,
     /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     pub llm_settings: Option<Value>,
     /// A JSON array.
+    #[schema(value_type = Option<Vec<Value>>)]
     pub tools: Option<Value>,
     pub is_active: Option<bool>,
 }
