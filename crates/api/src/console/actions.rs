@@ -5,7 +5,7 @@
 //! shows the new state.
 
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use jobs::{JobsError, Queue};
 use serde::Deserialize;
 
@@ -76,6 +76,7 @@ fn checked(console: &Console, form: &ActionForm) -> Result<(), PageError> {
     }
 }
 
+#[post("/admin/queues/{queue}/pause")]
 pub async fn pause(
     state: web::Data<AppState>,
     console: Console,
@@ -104,6 +105,7 @@ pub async fn pause(
     Ok(finish(&state, &console, &meta, &form, done).await)
 }
 
+#[post("/admin/queues/{queue}/resume")]
 pub async fn resume(
     state: web::Data<AppState>,
     console: Console,
@@ -132,6 +134,7 @@ pub async fn resume(
     Ok(finish(&state, &console, &meta, &form, done).await)
 }
 
+#[post("/admin/queues/{queue}/jobs/{id}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,
     console: Console,
@@ -161,6 +164,7 @@ pub async fn retry(
     Ok(finish(&state, &console, &meta, &form, done).await)
 }
 
+#[post("/admin/queues/{queue}/dead/retry")]
 pub async fn retry_dead(
     state: web::Data<AppState>,
     console: Console,
@@ -182,6 +186,7 @@ pub async fn retry_dead(
     Ok(finish(&state, &console, &meta, &form, done).await)
 }
 
+#[post("/admin/queues/{queue}/jobs/{id}/discard")]
 pub async fn discard(
     state: web::Data<AppState>,
     console: Console,
