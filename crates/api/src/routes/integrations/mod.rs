@@ -136,12 +136,9 @@ pub async fn test(
             .ok_or_else(|| ApiError::not_found("integration"))?
     };
     let credentials = row.credentials(&state.encryption).ok();
-    let endpoint = catalog::integration_endpoint(
-        &row.provider,
-        &row.config,
-        &state.config.elevenlabs_base_url,
-    );
     let key = credentials.as_ref().map(|c| c.api_key.as_str());
+    let base = &state.config.elevenlabs_base_url;
+    let endpoint = catalog::integration_endpoint(&row.provider, &row.config, base);
     let result = providers::test_configured(&state, key, endpoint).await?;
     let error = (!result.success).then(|| result.message.clone());
     let (status, latency_ms, id) = (result.status.clone(), result.latency_ms, row.id);

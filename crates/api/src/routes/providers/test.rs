@@ -33,12 +33,9 @@ pub async fn test(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uu
         .decrypt(&row.encrypted_credentials)
         .ok()
         .and_then(|plain| serde_json::from_slice::<Credentials>(&plain).ok());
-    let endpoint = catalog::provider_endpoint(
-        &row.provider_name,
-        &row.config,
-        &state.config.elevenlabs_base_url,
-    );
     let key = credentials.as_ref().map(|c| c.api_key.as_str());
+    let base = &state.config.elevenlabs_base_url;
+    let endpoint = catalog::provider_endpoint(&row.provider_name, &row.config, base);
     let result = providers::test_configured(&state, key, endpoint).await?;
     let (status, latency_ms) = (result.status.clone(), result.latency_ms);
     let error = (!result.success).then(|| result.message.clone());
