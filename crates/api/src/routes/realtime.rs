@@ -34,7 +34,8 @@ struct TokenQuery {
 /// valid token).
 #[utoipa::path(tag = "realtime",
     params(("token" = Option<String>, Query, description = "bearer token, when no Authorization header can be sent")),
-    responses((status = 101, description = "switching to WebSocket")))]
+    responses((status = 101, description = "switching to WebSocket"),
+    (status = 400, description = "websocket_handshake: not a WebSocket upgrade request")))]
 #[get("/ws/realtime-sync")]
 pub async fn realtime_sync(
     req: HttpRequest,

@@ -59,10 +59,17 @@ fn parse_role(raw: &str, allow_owner: bool) -> Result<Role, &'static str> {
     }
 }
 
+crate::wire_rule!(
+    /// A member's role.
+    UserRole,
+    crate::input::schema::one_of(["owner", "admin", "member"])
+);
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UpdateUserRequest {
     /// owner, admin or member.
+    #[schema(value_type = UserRole, required)]
     role: String,
 }
 
