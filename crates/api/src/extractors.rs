@@ -56,7 +56,7 @@ pub fn path_config() -> web::PathConfig {
 fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
     // `PATCH /api/users/invite` reaches `/users/{id}` ("invite" is no id),
     // but the path exists, only without that method: 405 says so.
-    if let Some(methods) = crate::routes::fallback::literal_methods(req.path())
+    if let Some(methods) = crate::routes::fallback::literal_methods(req)
         && !methods.iter().any(|m| m == req.method().as_str())
     {
         return crate::routes::fallback::method_not_allowed(&methods).into();

@@ -128,8 +128,8 @@ fn sample_gauges(state: &AppState) {
 }
 
 /// Prometheus text exposition, for the holder of `METRICS_TOKEN`.
-#[utoipa::path(tag = "health", security(("bearer" = [])), responses(
-    (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+#[utoipa::path(tag = "health",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
     (status = 401, description = "missing or wrong METRICS_TOKEN"),
     (status = 404, description = "metrics_disabled: no METRICS_TOKEN configured")))]
 #[get("/metrics")]

@@ -12,6 +12,7 @@ use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::{AppExt, scope};
 
 use crate::config::{ApiConfig, ServerConfig};
 use crate::extractors;
@@ -138,14 +139,18 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
         // actix runs this factory once on each worker's thread: bind that
         // thread to its own Postgres pool, opened and driven there.
         data.db.bind_current_thread();
-        App::new()
+        // One registration serves the routes and yields their document.
+        let (app, doc) = App::new()
+            .into_utoipa_app()
+            .openapi(crate::openapi::base())
             .app_data(data.clone())
             .app_data(extractors::json_config(config.json_limit))
             .app_data(extractors::query_config())
             .app_data(extractors::path_config())
+            .map(|app| app.configure(crate::openapi::configure))
             .configure(routes::configure_root)
             .service(
-                web::scope("/api")
+                scope("/api")
                     .wrap(actix_web::middleware::from_fn(
                         crate::read_your_writes::pin_after_writes,
                     ))
@@ -157,6 +162,8 @@ fn run(listener: TcpListener, state: AppState, config: &ServerConfig) -> anyhow:
                     ))
                     .configure(routes::configure_api),
             )
+            .split_for_parts();
+        app.app_data(web::Data::new(crate::openapi::Document::finish(doc)))
             .default_service(web::to(routes::fallback::no_route))
             .wrap(actix_web::middleware::ErrorHandlers::new().handler(
                 actix_web::http::StatusCode::METHOD_NOT_ALLOWED,

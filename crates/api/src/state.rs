@@ -13,6 +13,9 @@ use storage::Database;
 use crate::config::ServerConfig;
 use storage::file_store::FileStore;
 
+/// How a handler takes the state: actix's shared app data.
+pub type State = actix_web::web::Data<AppState>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Database,

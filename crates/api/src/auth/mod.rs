@@ -4,6 +4,7 @@
 //! from the request. Also the credential types, session issuing and the
 //! login throttle that the auth routes build on.
 
+mod extract;
 pub mod input;
 pub mod key_binding;
 pub mod live;

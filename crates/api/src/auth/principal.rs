@@ -1,14 +1,12 @@
-//! The `AuthUser` extractor: resolves `Authorization: Bearer <token>` and
-//! answers 401 for a missing, unknown, expired or revoked token.
+//! Who the caller is, as the routes see it: `AuthUser` with its `Role`, the
+//! token prefixes, and the bearer token of a request. Resolving a token is
+//! `resolve`; the extractor over both is `extract`.
 
-use actix_web::dev::Payload;
+use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use futures::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 
 /// Prefix of session tokens handed out by login and register.
 pub const SESSION_TOKEN_PREFIX: &str = "esx";
@@ -112,28 +110,4 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
         .filter(|t| !t.is_empty())
-}
-
-impl FromRequest for AuthUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // Middleware or an earlier extractor may already have resolved it.
-        if let Some(user) = req.extensions().get::<AuthUser>() {
-            let user = user.clone();
-            return Box::pin(async move { Ok(user) });
-        }
-        let token = bearer_token(req).map(str::to_owned);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let req = req.clone();
-        Box::pin(async move {
-            let token = token.ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-            let state = state
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState not registered")))?;
-            let user = super::resolve::resolve(&state, &token).await?;
-            req.extensions_mut().insert(user.clone());
-            Ok(user)
-        })
-    }
 }

@@ -28,6 +28,12 @@ enum Family {
     Realtime,
 }
 
+crate::wire_rule!(
+    /// One API-key scope, from `TABLE`.
+    ScopeName,
+    crate::input::schema::one_of(all_names())
+);
+
 /// Every scope a key may hold, in display order (the CHECK constraint of
 /// `api_keys.scopes` lists the same names). A key's scopes are a bit set
 /// over this table.
@@ -196,35 +202,26 @@ mod tests {
             Needed::Nothing => None,
             Needed::Closed => panic!("{p} is closed"),
         };
-        assert_eq!(
-            need(Method::GET, "/api/agents").as_deref(),
-            Some("agents:read")
-        );
-        assert_eq!(
-            need(Method::PATCH, "/api/agents/x").as_deref(),
-            Some("agents:write")
-        );
-        assert_eq!(
-            need(Method::POST, "/api/knowledge-base/search").as_deref(),
-            Some("knowledge:read")
-        );
-        assert_eq!(
-            need(Method::POST, "/api/documents/upload").as_deref(),
-            Some("knowledge:write")
-        );
-        assert_eq!(
-            need(Method::GET, "/api/analytics/overview").as_deref(),
-            Some("calls:read")
-        );
-        assert_eq!(
-            need(Method::DELETE, "/api/invitations/x").as_deref(),
-            Some("team:write")
-        );
-        assert_eq!(
-            need(Method::POST, "/api/webhooks/elevenlabs/post-call"),
-            None
-        );
-        assert_eq!(need(Method::GET, "/api/user/profile"), None);
+        for (method, path, scope) in [
+            (Method::GET, "/api/agents", Some("agents:read")),
+            (Method::PATCH, "/api/agents/x", Some("agents:write")),
+            (
+                Method::POST,
+                "/api/knowledge-base/search",
+                Some("knowledge:read"),
+            ),
+            (
+                Method::POST,
+                "/api/documents/upload",
+                Some("knowledge:write"),
+            ),
+            (Method::GET, "/api/analytics/overview", Some("calls:read")),
+            (Method::DELETE, "/api/invitations/x", Some("team:write")),
+            (Method::POST, "/api/webhooks/elevenlabs/post-call", None),
+            (Method::GET, "/api/user/profile", None),
+        ] {
+            assert_eq!(need(method, path).as_deref(), scope, "{path}");
+        }
         assert_eq!(required(&Method::GET, "/api/something-new"), Needed::Closed);
     }
 

@@ -92,12 +92,7 @@ impl Reservation<'_, '_> {
     pub async fn abandoned(self) {
         let t = self.throttle;
         let account = rate_limit::release(t.redis, ACCOUNT_SCOPE, &t.account);
-        let ip = async {
-            if let Some(ip) = &t.ip {
-                rate_limit::release(t.redis, IP_SCOPE, ip).await;
-            }
-        };
-        let _ = tokio::join!(account, ip);
+        let _ = tokio::join!(account, self.release_ip());
     }
 
     /// A good password: the address's slot is given back and the account's
@@ -105,11 +100,13 @@ impl Reservation<'_, '_> {
     pub async fn succeeded(self) {
         let t = self.throttle;
         let account = rate_limit::reset(t.redis, ACCOUNT_SCOPE, &t.account);
-        let ip = async {
-            if let Some(ip) = &t.ip {
-                rate_limit::release(t.redis, IP_SCOPE, ip).await;
-            }
-        };
-        let _ = tokio::join!(account, ip);
+        let _ = tokio::join!(account, self.release_ip());
+    }
+
+    /// The client address's slot back (a failure alone keeps it).
+    async fn release_ip(&self) {
+        if let Some(ip) = &self.throttle.ip {
+            rate_limit::release(self.throttle.redis, IP_SCOPE, ip).await;
+        }
     }
 }

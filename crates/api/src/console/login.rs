@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_web::cookie::time;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use kv::rate_limit::{self, Limit};
 use minijinja::context;
 use secrecy::SecretString;
@@ -36,13 +36,15 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+#[get("/admin/login")]
+pub async fn login_form(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     if state.config.admin_token.is_none() {
         return Err(PageError::disabled());
     }
     Ok(render::ok("login.html", context! {}))
 }
 
+#[post("/admin/login")]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -102,6 +104,7 @@ fn good_token(given: &str, expected: &SecretString) -> bool {
     !given.is_empty() && crate::auth::secret::matches(given.trim(), expected)
 }
 
+#[post("/admin/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,

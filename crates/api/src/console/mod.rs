@@ -14,34 +14,20 @@ pub mod session;
 
 use actix_web::web;
 
+/// Each page and action is registered by its method macro; the console is
+/// HTML for operators, so it stays out of the OpenAPI document.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::css)
         .service(assets::js)
-        .route("/admin", web::get().to(pages::overview))
-        .route("/admin/", web::get().to(pages::overview))
-        .route("/admin/login", web::get().to(login::form))
-        .route("/admin/login", web::post().to(login::login))
-        .route("/admin/logout", web::post().to(login::logout))
-        .route("/admin/jobs", web::get().to(pages::job))
-        .route("/admin/queues/{queue}", web::get().to(pages::queue))
-        .route(
-            "/admin/queues/{queue}/pause",
-            web::post().to(actions::pause),
-        )
-        .route(
-            "/admin/queues/{queue}/resume",
-            web::post().to(actions::resume),
-        )
-        .route(
-            "/admin/queues/{queue}/dead/retry",
-            web::post().to(actions::retry_dead),
-        )
-        .route(
-            "/admin/queues/{queue}/jobs/{id}/retry",
-            web::post().to(actions::retry),
-        )
-        .route(
-            "/admin/queues/{queue}/jobs/{id}/discard",
-            web::post().to(actions::discard),
-        );
+        .service(pages::overview)
+        .service(login::login_form)
+        .service(login::login)
+        .service(login::logout)
+        .service(pages::job)
+        .service(pages::queue_page)
+        .service(actions::pause)
+        .service(actions::resume)
+        .service(actions::retry_dead)
+        .service(actions::retry)
+        .service(actions::discard);
 }

@@ -3,7 +3,7 @@
 //! processes; recent operator actions), one queue's dead or scheduled jobs
 //! page by page, and one job looked up by id.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, routes, web};
 use jobs::Queue;
 use jobs::control::{JobSet, MinuteCount};
 use minijinja::{Value, context};
@@ -66,6 +66,9 @@ fn bars(minutes: &[MinuteCount]) -> Vec<Bar> {
         .collect()
 }
 
+#[routes]
+#[get("/admin")]
+#[get("/admin/")]
 pub async fn overview(
     state: web::Data<AppState>,
     console: Console,
@@ -104,7 +107,8 @@ pub struct ListQuery {
     page: Option<u64>,
 }
 
-pub async fn queue(
+#[get("/admin/queues/{queue}")]
+pub async fn queue_page(
     state: web::Data<AppState>,
     console: Console,
     path: web::Path<String>,
@@ -153,6 +157,7 @@ pub struct FindQuery {
     id: String,
 }
 
+#[get("/admin/jobs")]
 pub async fn job(
     state: web::Data<AppState>,
     console: Console,

@@ -90,22 +90,35 @@ mod tests {
             |kind, message: &str| DieselError::DatabaseError(kind, Box::new(message.to_owned()));
         let status = |e: DieselError| ApiError::from(e).status;
         assert_eq!(status(DieselError::NotFound), StatusCode::NOT_FOUND);
-        assert_eq!(
-            status(db(DatabaseErrorKind::UniqueViolation, "dup")),
-            StatusCode::CONFLICT
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::CheckViolation, "check")),
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::ClosedConnection, "gone")),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::Unknown, "connection closed")),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+        for (kind, message, expected) in [
+            (
+                DatabaseErrorKind::UniqueViolation,
+                "dup",
+                StatusCode::CONFLICT,
+            ),
+            (
+                DatabaseErrorKind::CheckViolation,
+                "check",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                DatabaseErrorKind::ClosedConnection,
+                "gone",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "connection closed",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "syntax error",
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ] {
+            assert_eq!(status(db(kind, message)), expected, "{message}");
+        }
         let nul = ApiError::from(db(
             DatabaseErrorKind::Unknown,
             "invalid byte sequence for encoding \"UTF8\": 0x00",
@@ -113,10 +126,6 @@ mod tests {
         assert_eq!(
             (nul.status, nul.code),
             (StatusCode::UNPROCESSABLE_ENTITY, code::INVALID_TEXT)
-        );
-        assert_eq!(
-            status(db(DatabaseErrorKind::Unknown, "syntax error")),
-            StatusCode::INTERNAL_SERVER_ERROR
         );
     }
 }

@@ -28,6 +28,9 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// What a handler answers: a response, or an error rendered by `ApiError`.
+pub type Reply = ApiResult<actix_web::HttpResponse>;
+
 /// The body of every error answer, as the OpenAPI document shows it.
 #[derive(utoipa::ToSchema)]
 pub struct ApiErrorBody {

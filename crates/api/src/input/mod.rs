@@ -7,6 +7,7 @@ pub mod fields;
 pub mod json;
 pub mod page;
 pub mod patch;
+pub mod schema;
 pub mod text;
 
 pub use fields::FieldErrors;

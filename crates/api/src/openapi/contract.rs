@@ -1,7 +1,8 @@
 //! What every operation shares, stated once in the document: the shared
 //! extractors answer 401 on every authenticated route and 400/413/415/422 on
 //! every JSON body, a malformed page or filter is a 422, every response is
-//! described, and the routes that take no bearer token say `security: []`.
+//! described, the routes that take no bearer token say `security: []` and
+//! every other route says it takes one.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::SecurityRequirement;
@@ -149,7 +150,11 @@ fn complete(op: &mut Operation, public: bool) {
             response.description = reason(status).to_owned();
         }
     }
-    if public {
-        op.security = Some(Vec::<SecurityRequirement>::new());
-    }
+    // Every operation states its security itself, so a reader of one
+    // operation (or a generator that ignores the document's default) sees it.
+    op.security = Some(if public {
+        Vec::new()
+    } else {
+        vec![SecurityRequirement::new("bearer", Vec::<String>::new())]
+    });
 }

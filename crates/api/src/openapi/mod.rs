@@ -1,26 +1,26 @@
-//! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
-//! annotations: each route module contributes its `Doc` (full paths),
-//! merged into one. Served at `/api/openapi.json`, with an
-//! interactive viewer (Scalar, embedded: `docs_viewer`) at `/docs`.
-
-use std::sync::OnceLock;
+//! The OpenAPI document. Its paths and schemas are collected from the route
+//! registration itself (`utoipa-actix-web`: each handler's `#[utoipa::path]`
+//! over its actix method macro), so a handler cannot be served without being
+//! documented or documented without being served. This module adds what no
+//! handler states (title, the bearer scheme, the shared answers of
+//! `contract`), keeps the finished document in app data, and serves it at
+//! `/api/openapi.json` with an interactive viewer (`docs_viewer`) at `/docs`.
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-
-use crate::routes;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 
 pub mod contract;
+mod methods;
+
+pub use methods::Methods;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "EchoSenseiX API", description = "Multi-tenant backend for AI voice agents."),
-    paths(routes::health::health, routes::health::live, routes::health::ready, crate::metrics::metrics_endpoint,
-          routes::realtime::realtime_sync),
     modifiers(&BearerAuth)
 )]
-struct RootDoc;
+struct Base;
 
 struct BearerAuth;
 
@@ -41,49 +41,52 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole document, built once.
-pub fn document() -> &'static utoipa::openapi::OpenApi {
-    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let api = [
-            routes::auth::Doc::openapi(),
-            routes::users::Doc::openapi(),
-            routes::api_keys::Doc::openapi(),
-            routes::invitations::Doc::openapi(),
-            routes::audit_logs::Doc::openapi(),
-            routes::agents::Doc::openapi(),
-            routes::call_logs::Doc::openapi(),
-            routes::analytics::Doc::openapi(),
-            routes::inbound_webhooks::Doc::openapi(),
-            routes::knowledge_base::Doc::openapi(),
-            routes::integrations::Doc::openapi(),
-            routes::providers::Doc::openapi(),
-            routes::webhooks::Doc::openapi(),
-            routes::documents::Doc::openapi(),
-            routes::admin::Doc::openapi(),
-        ]
-        .into_iter()
-        .fold(utoipa::openapi::OpenApi::default(), |mut acc, doc| {
-            acc.merge(doc);
-            acc
-        });
-        let mut doc = RootDoc::openapi();
-        doc.merge(api);
+/// The document the registration starts from: what no handler says.
+pub fn base() -> utoipa::openapi::OpenApi {
+    Base::openapi()
+}
+
+/// The finished document, in app data: served as JSON, and read by the
+/// fallback to tell a wrong method (405) from a missing path (404).
+pub struct Document {
+    doc: utoipa::openapi::OpenApi,
+    /// Serialised once: the document does not change while the app runs.
+    json: web::Bytes,
+}
+
+impl Document {
+    /// Completes what the registration collected (shared answers, security)
+    /// and serialises it.
+    pub fn finish(mut doc: utoipa::openapi::OpenApi) -> Self {
         utoipa::Modify::modify(&contract::Contract, &mut doc);
-        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+        doc.security = Some(vec![SecurityRequirement::new(
             "bearer",
             Vec::<String>::new(),
         )]);
-        doc
-    })
+        let json = serde_json::to_vec(&doc).unwrap_or_default().into();
+        Self { doc, json }
+    }
+
+    pub fn get(&self) -> &utoipa::openapi::OpenApi {
+        &self.doc
+    }
+
+    /// The methods the document gives paths, for the 405 answers.
+    pub fn methods(&self) -> Methods<'_> {
+        Methods::new(&self.doc)
+    }
 }
 
 /// The OpenAPI 3.1 document of this API.
 #[get("/api/openapi.json")]
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+async fn openapi_json(doc: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.json.clone())
 }
 
+/// The document and its viewer; registered before the `/api` scope, which
+/// would otherwise take `/api/openapi.json`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(openapi_json)
         .service(crate::docs_viewer::page)

@@ -192,18 +192,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The URL a provider is probed at, with this config.
+    fn url(name: &str, config: serde_json::Value) -> String {
+        provider_endpoint(name, &config, "http://x")
+            .unwrap()
+            .url
+            .to_string()
+    }
+
     #[test]
     fn known_providers_use_defaults_or_the_override() {
         let e = provider_endpoint("openai", &json!({}), "http://x").unwrap();
         assert_eq!(e.url.as_str(), "https://api.openai.com/v1/models");
         assert_eq!(e.auth, AuthScheme::Bearer);
-        let e = provider_endpoint(
-            "deepgram",
-            &json!({"baseUrl": "http://127.0.0.1:9/"}),
-            "http://x",
-        )
-        .unwrap();
-        assert_eq!(e.url.as_str(), "http://127.0.0.1:9/v1/projects");
+        let deepgram = url("deepgram", json!({"baseUrl": "http://127.0.0.1:9/"}));
+        assert_eq!(deepgram, "http://127.0.0.1:9/v1/projects");
         let e = provider_endpoint("elevenlabs", &json!({}), "http://127.0.0.1:7").unwrap();
         assert_eq!(e.url.as_str(), "http://127.0.0.1:7/v1/user");
         assert_eq!(e.auth, AuthScheme::XiApiKey);
@@ -212,13 +215,8 @@ mod tests {
     #[test]
     fn unknown_providers_need_a_base_url_and_bad_urls_are_refused() {
         assert!(provider_endpoint("acme", &json!({}), "http://x").is_err());
-        let e = provider_endpoint(
-            "acme",
-            &json!({"baseUrl": "https://llm.acme.test/api"}),
-            "http://x",
-        )
-        .unwrap();
-        assert_eq!(e.url.as_str(), "https://llm.acme.test/api/v1/models");
+        let acme = url("acme", json!({"baseUrl": "https://llm.acme.test/api"}));
+        assert_eq!(acme, "https://llm.acme.test/api/v1/models");
         assert!(provider_endpoint("openai", &json!({"baseUrl": "ftp://x"}), "http://x").is_err());
         assert!(provider_endpoint("openai", &json!({"baseUrl": 5}), "http://x").is_err());
         assert!(

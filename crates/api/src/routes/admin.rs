@@ -4,34 +4,22 @@
 //! or touch another tenant's jobs. Without ADMIN_TOKEN the routes answer 404.
 
 use std::future::{Ready, ready};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use jobs::{JobsError, Queue};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::principal::bearer_token;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::state::{AppState, State};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/admin/queues").route(web::get().to(queues)))
-        .service(
-            web::resource("/admin/queues/{queue}/jobs/{id}/retry").route(web::post().to(retry)),
-        )
-        .service(
-            web::resource("/admin/queues/{queue}/dead/retry").route(web::post().to(retry_dead)),
-        );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(queues).service(retry).service(retry_dead);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(queues, retry, retry_dead),
-    components(schemas(QueueStatsResponse, QueuesResponse, Retried, RetriedAll))
-)]
-pub struct Doc;
 
 /// A request carrying the platform operator token.
 pub struct Operator;
@@ -149,18 +137,16 @@ fn jobs_error(e: JobsError) -> ApiError {
     }
 }
 
-#[utoipa::path(
-    get, path = "/api/admin/queues", tag = "admin",
+#[utoipa::path(tag = "admin",
     description = "Per queue: pending, running, scheduled, failed (waiting for a retry), done and dead \
                    jobs, the oldest waiting job's age and whether the queue is paused (what autoscalers \
                    and alerts read; the worker's /metrics has the same as gauges). \
                    `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it, 404 `admin_disabled` when no \
-                   ADMIN_TOKEN is configured.",
-    responses((status = 200, body = QueuesResponse), (status = 401), (status = 404), (status = 503)),
-    security(("bearer" = []))
-)]
+                   ADMIN_TOKEN is configured.", responses((status = 200, body = QueuesResponse),
+    (status = 404), (status = 503)))]
+#[get("/admin/queues")]
 #[tracing::instrument(skip_all)]
-pub async fn queues(state: web::Data<AppState>, _: Operator) -> ApiResult<HttpResponse> {
+pub async fn queues(state: State, _: Operator) -> Reply {
     let stats = state.jobs.stats().await.map_err(jobs_error)?;
     Ok(HttpResponse::Ok().json(QueuesResponse {
         queues: stats.into_iter().map(QueueStatsResponse::from).collect(),
@@ -168,21 +154,15 @@ pub async fn queues(state: web::Data<AppState>, _: Operator) -> ApiResult<HttpRe
     }))
 }
 
-#[utoipa::path(
-    post, path = "/api/admin/queues/{queue}/jobs/{id}/retry", tag = "admin",
+#[utoipa::path(tag = "admin",
     description = "Retries one dead job (`id` is the job id) or, on document-processing, email and \
                    webhook-delivery, one failed row (`id` is the document, mail or delivery id): the row \
                    gets a fresh attempt budget and the job runs again. Unknown queue or job: 404.",
     params(("queue" = String, Path), ("id" = String, Path)),
-    responses((status = 202, body = Retried), (status = 401), (status = 404), (status = 503)),
-    security(("bearer" = []))
-)]
+    responses((status = 202, body = Retried), (status = 404), (status = 503)))]
+#[post("/admin/queues/{queue}/jobs/{id}/retry")]
 #[tracing::instrument(skip_all)]
-pub async fn retry(
-    state: web::Data<AppState>,
-    _: Operator,
-    path: web::Path<(String, String)>,
-) -> ApiResult<HttpResponse> {
+pub async fn retry(state: State, _: Operator, path: web::Path<(String, String)>) -> Reply {
     let (queue, id) = path.into_inner();
     let queue = parse_queue(&queue)?;
     let mut conn = state.db.get().await?;
@@ -197,19 +177,13 @@ pub async fn retry(
     }))
 }
 
-#[utoipa::path(
-    post, path = "/api/admin/queues/{queue}/dead/retry", tag = "admin",
+#[utoipa::path(tag = "admin",
     description = "Retries every dead job of a queue; answers how many. Unknown queue: 404.",
-    params(("queue" = String, Path)),
-    responses((status = 202, body = RetriedAll), (status = 401), (status = 404), (status = 503)),
-    security(("bearer" = []))
-)]
+    params(("queue" = String, Path)), responses((status = 202, body = RetriedAll), (status = 404),
+    (status = 503)))]
+#[post("/admin/queues/{queue}/dead/retry")]
 #[tracing::instrument(skip_all)]
-pub async fn retry_dead(
-    state: web::Data<AppState>,
-    _: Operator,
-    queue: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn retry_dead(state: State, _: Operator, queue: web::Path<String>) -> Reply {
     let queue = parse_queue(&queue)?;
     let mut conn = state.db.get().await?;
     let retried = state

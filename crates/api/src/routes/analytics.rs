@@ -3,28 +3,22 @@
 //! call logs, so a call shows up the moment it is stored. Any role.
 
 use crate::cached::cached_json;
-use actix_web::{HttpResponse, web};
+use actix_web::get;
 use chrono::{NaiveDate, Utc};
 use kv::cache::Namespace;
 use serde::Serialize;
 use storage::models::analytics;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::routes::call_logs::micros_to_dollars;
-use crate::state::AppState;
+use crate::state::State;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/analytics/overview").route(web::get().to(overview)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(overview);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(overview),
-    components(schemas(OverviewResponse, DayPoint, TopAgent))
-)]
-pub struct Doc;
 
 /// Totals over the last 30 days (UTC), today included.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -96,14 +90,12 @@ impl From<analytics::Overview> for OverviewResponse {
     }
 }
 
-#[utoipa::path(
-    get, path = "/api/analytics/overview", tag = "analytics",
+#[utoipa::path(tag = "analytics",
     description = "Dashboard overview of the last 30 days (UTC), today included and live. Any role.",
-    responses((status = 200, body = OverviewResponse), (status = 401)),
-    security(("bearer" = []))
-)]
+    responses((status = 200, body = OverviewResponse)))]
+#[get("/analytics/overview")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn overview(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn overview(state: State, auth: AuthUser) -> Reply {
     let today = Utc::now().date_naive();
     // Every inbound call and every rollup invalidates this namespace, so
     // "right after an inbound call" holds through the cache too.

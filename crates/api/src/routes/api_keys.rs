@@ -7,6 +7,7 @@ use crypto::{generate_token, token_digest};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use storage::models::api_keys::{self, ApiKey, NewApiKey};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
@@ -14,27 +15,31 @@ use crate::auth::input::DisplayName;
 use crate::auth::principal::API_KEY_PREFIX;
 use crate::auth::scope;
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 /// Characters of a key kept for display: `esk_` and 8 more.
 const DISPLAY_PREFIX_LEN: usize = 12;
 const NAME_MAX_CHARS: usize = 100;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+crate::wire_rule!(
+    /// An API key's name: one line, 1 to 100 characters.
+    KeyName,
+    crate::input::schema::line(NAME_MAX_CHARS)
+);
+crate::wire_rule!(
+    /// The roles a key may be given.
+    KeyRole,
+    crate::input::schema::one_of(["admin", "member"])
+);
+
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_api_keys)
         .service(create_api_key)
         .service(revoke_api_key);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_api_keys, create_api_key, revoke_api_key),
-    components(schemas(ApiKeyResponse, PageResponse<ApiKeyResponse>, CreateApiKeyRequest, CreatedApiKeyResponse))
-)]
-pub struct Doc;
 
 /// A key as listed: never the key or its digest.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -71,19 +76,10 @@ impl From<ApiKey> for ApiKeyResponse {
 }
 
 /// The organization's active keys, newest first (owner/admin).
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    security(("bearer" = [])),
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 401), (status = 403))
-)]
+#[utoipa::path(tag = "auth", params(PageQuery),
+    responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 403)))]
 #[get("/api-keys")]
-pub async fn list_api_keys(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list_api_keys(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let keys = api_keys::list_active(
         &mut *state.db.read(auth.organization_id).await?,
@@ -98,11 +94,14 @@ pub async fn list_api_keys(
 #[serde(rename_all = "camelCase", default)]
 pub struct CreateApiKeyRequest {
     /// 1 to 100 characters.
+    #[schema(value_type = KeyName, required)]
     name: String,
     /// admin or member (default member).
+    #[schema(value_type = Option<KeyRole>)]
     role: Option<String>,
     /// Scopes the key may use, e.g. `["agents:read", "calls:read"]` (see
     /// docs/API.md); every scope when absent. Write includes read.
+    #[schema(value_type = Option<Vec<crate::auth::scope::ScopeName>>, min_items = 1)]
     scopes: Option<Vec<String>>,
     /// When the key stops working; never when absent.
     expires_at: Option<DateTime<Utc>>,
@@ -118,22 +117,14 @@ pub struct CreatedApiKeyResponse {
 }
 
 /// Creates a key (owner/admin, from a user session: a key cannot mint keys).
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    security(("bearer" = [])),
-    request_body = CreateApiKeyRequest,
-    responses(
-        (status = 201, body = CreatedApiKeyResponse),
-        (status = 403, description = "not owner/admin, or called with an API key"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = CreateApiKeyRequest,
+    responses((status = 201, body = CreatedApiKeyResponse),
+    (status = 403, description = "not owner/admin, or called with an API key")))]
 #[post("/api-keys")]
 pub async fn create_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateApiKeyRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let creator = auth.require_user()?;
     let mut body = body.into_inner();
     let mut errors = FieldErrors::default();
@@ -194,18 +185,13 @@ pub async fn create_api_key(
 }
 
 /// Revokes a key at once (owner/admin).
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403), (status = 404))
-)]
+#[utoipa::path(tag = "auth", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
 #[delete("/api-keys/{id}")]
 pub async fn revoke_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     let org = auth.organization_id;
     let digest = audited(&state, &auth, &meta, &[], move |c| {

@@ -4,26 +4,20 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use storage::models::audit_logs::{self, AuditFilter, AuditLog};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::input::{FieldErrors, PageQuery, PageResponse, Paging, TextRule};
 
 /// Entity types are short words (user, api_key, agent).
 const ENTITY_TYPE: TextRule = TextRule::line(100);
-use crate::state::AppState;
+use crate::state::State;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_audit_logs);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_audit_logs),
-    components(schemas(AuditLogResponse, PageResponse<AuditLogResponse>))
-)]
-pub struct Doc;
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -69,20 +63,15 @@ pub struct AuditQuery {
 }
 
 /// Audit rows of the organization, newest first (owner/admin).
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    params(PageQuery, AuditQuery),
-    responses((status = 200, body = PageResponse<AuditLogResponse>), (status = 401), (status = 403), (status = 422))
-)]
+#[utoipa::path(tag = "team", params(PageQuery, AuditQuery),
+    responses((status = 200, body = PageResponse<AuditLogResponse>), (status = 403)))]
 #[get("/audit-logs")]
 pub async fn list_audit_logs(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     Paging(page): Paging,
     filter: web::Query<AuditQuery>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     auth.require_admin()?;
     let AuditQuery {
         entity_type,

@@ -6,30 +6,23 @@
 mod page;
 
 use actix_web::http::header::ContentType;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use kv::cache::Namespace;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use storage::models::call_logs::{self, CallLog, CallLogFilter, Cursor};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{ApiResult, OrNotFound, Reply};
 use crate::input::{FieldErrors, PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/call-logs").route(web::get().to(list)))
-        .service(web::resource("/call-logs/{id}").route(web::get().to(get)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(get);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, get),
-    components(schemas(CallLogResponse, CallLogListItem, PageResponse<CallLogListItem>))
-)]
-pub struct Doc;
 
 pub const STATUSES: [&str; 6] = [
     "initiated",
@@ -217,23 +210,20 @@ fn total_key(filter: &CallLogFilter) -> String {
     )
 }
 
-#[utoipa::path(
-    get, path = "/api/call-logs", tag = "call-logs",
+#[utoipa::path(tag = "call-logs",
     description = "The organization's calls, newest first. Any role. Offset pages with `page`, or keyset \
                    pages with `cursor` (constant cost however deep). Rows carry the summary, not the \
                    transcript (that is at `/api/call-logs/{id}`), unless `include=transcript`. `total` is \
                    cached per filter for up to 5 minutes (calls arriving through the webhook refresh it at once).",
-    params(PageQuery, CallLogQuery),
-    responses((status = 200, body = PageResponse<CallLogListItem>), (status = 401), (status = 422)),
-    security(("bearer" = []))
-)]
+    params(PageQuery, CallLogQuery), responses((status = 200, body = PageResponse<CallLogListItem>)))]
+#[get("/call-logs")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     Paging(page): Paging,
     query: web::Query<CallLogQuery>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (filter, cursor, transcripts) = query.into_inner().parse()?;
     let org = auth.organization_id;
     let mut conn = state.db.read(auth.organization_id).await?;
@@ -258,19 +248,12 @@ pub async fn list(
         .body(page::write(&rows, &facts, transcripts)))
 }
 
-#[utoipa::path(
-    get, path = "/api/call-logs/{id}", tag = "call-logs",
+#[utoipa::path(tag = "call-logs",
     description = "One call with its transcript. Any role. Unknown, malformed and other organizations' ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = CallLogResponse), (status = 401), (status = 404)),
-    security(("bearer" = []))
-)]
+    params(("id" = Uuid, Path)), responses((status = 200, body = CallLogResponse), (status = 404)))]
+#[get("/call-logs/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let log = call_logs::find(&mut conn, auth.organization_id, id.into_inner())
         .await

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use serde::Serialize;
 
-use crate::state::AppState;
+use crate::state::State;
 
 /// How long a dependency may take to answer a health probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -55,9 +55,10 @@ async fn probe(fut: impl std::future::Future<Output = bool>) -> bool {
 }
 
 /// Dependencies and pool figures: 200 healthy or degraded, 503 unhealthy.
-#[utoipa::path(tag = "health", responses((status = 200, body = HealthReport), (status = 503, body = HealthReport)))]
+#[utoipa::path(tag = "health", responses((status = 200, body = HealthReport),
+    (status = 503, body = HealthReport)))]
 #[get("/health")]
-pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+pub async fn health(state: State) -> HttpResponse {
     let (database, redis) = tokio::join!(probe(state.db.ping()), probe(state.redis.ping()));
     let stats = state.db.stats();
     let status = match (database, redis) {
@@ -102,7 +103,7 @@ pub async fn live() -> HttpResponse {
 /// a migration of this binary has not been applied.
 #[utoipa::path(tag = "health", responses((status = 200), (status = 503)))]
 #[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub async fn ready(state: State) -> HttpResponse {
     let reason = if state.lifecycle.is_draining() {
         Some("draining")
     } else if !probe(state.db.ping()).await {
@@ -119,6 +120,6 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health).service(live).service(ready);
 }

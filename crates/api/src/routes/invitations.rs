@@ -6,25 +6,19 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use storage::models::invitations::{self, Invitation};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
 use crate::routes::users::InvitationResponse;
-use crate::state::AppState;
+use crate::state::State;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_invitations).service(revoke_invitation);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_invitations, revoke_invitation),
-    components(schemas(PendingInvitation, PageResponse<PendingInvitation>))
-)]
-pub struct Doc;
 
 /// An unaccepted invitation; never its token.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -51,19 +45,10 @@ impl PendingInvitation {
 }
 
 /// The organization's unaccepted invitations, newest first (owner/admin).
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<PendingInvitation>), (status = 401), (status = 403), (status = 422))
-)]
+#[utoipa::path(tag = "team", params(PageQuery),
+    responses((status = 200, body = PageResponse<PendingInvitation>), (status = 403)))]
 #[get("/invitations")]
-pub async fn list_invitations(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list_invitations(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let rows = invitations::list_unaccepted(
         &mut *state.db.read(auth.organization_id).await?,
@@ -76,18 +61,13 @@ pub async fn list_invitations(
 }
 
 /// Withdraws an unaccepted invitation (owner/admin): its link stops working.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403), (status = 404, description = "unknown, accepted, or another organization's"))
-)]
+#[utoipa::path(tag = "team", params(("id" = Uuid, Path)), responses((status = 204), (status = 403),
+    (status = 404, description = "unknown, accepted, or another organization's")))]
 #[delete("/invitations/{id}")]
 pub async fn revoke_invitation(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     let org = auth.organization_id;
     audited(&state, &auth, &meta, &[], move |c| {

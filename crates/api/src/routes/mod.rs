@@ -1,4 +1,8 @@
-//! Route registration: one module per resource, each with a `configure`.
+//! Route registration: one module per resource, each with a `configure` that
+//! registers its handlers once, by the actix method macro under each
+//! handler's `#[utoipa::path]`. `utoipa-actix-web` collects the OpenAPI
+//! paths and schemas from these same calls, so the routes served and the
+//! routes documented are one list.
 
 pub mod admin;
 pub mod agents;
@@ -19,11 +23,10 @@ pub mod realtime;
 pub mod users;
 pub mod webhooks;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Routes under `/api` that need the JSON error handlers and auth.
-pub fn configure_api(cfg: &mut web::ServiceConfig) {
-    let _ = cfg;
+pub fn configure_api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     users::configure(cfg);
     invitations::configure(cfg);
@@ -41,11 +44,11 @@ pub fn configure_api(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
 }
 
-/// Routes outside `/api` (health, metrics, docs, the operator console).
-pub fn configure_root(cfg: &mut web::ServiceConfig) {
+/// Routes outside `/api`: health and metrics (documented), the WebSocket,
+/// and the operator console (HTML pages, left out of the document).
+pub fn configure_root(cfg: &mut ServiceConfig) {
     health::configure(cfg);
-    crate::console::configure(cfg);
-    crate::openapi::configure(cfg);
-    cfg.service(crate::metrics::metrics_endpoint);
-    realtime::configure(cfg);
+    cfg.service(crate::metrics::metrics_endpoint)
+        .service(realtime::realtime_sync)
+        .map(|cfg| cfg.configure(crate::console::configure));
 }

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, get, web};
 use actix_ws::{AggregatedMessage, Session};
 use futures::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -19,8 +19,8 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::auth::live::{self, Verdict};
 use crate::auth::principal::bearer_token;
 use crate::auth::resolve::resolve_with_expiry;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{ApiError, Reply};
+use crate::state::{AppState, State};
 
 /// Ping period; a client silent for three periods is dropped.
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -32,15 +32,17 @@ struct TokenQuery {
 
 /// Upgrades to a WebSocket for the caller's organization (401 without a
 /// valid token).
-#[utoipa::path(tag = "realtime", params(("token" = Option<String>, Query, description = "bearer token, when no Authorization header can be sent")),
-    responses((status = 101, description = "switching to WebSocket"), (status = 401)))]
+#[utoipa::path(tag = "realtime",
+    params(("token" = Option<String>, Query, description = "bearer token, when no Authorization header can be sent")),
+    responses((status = 101, description = "switching to WebSocket"),
+    (status = 400, description = "websocket_handshake: not a WebSocket upgrade request")))]
 #[get("/ws/realtime-sync")]
 pub async fn realtime_sync(
     req: HttpRequest,
     body: web::Payload,
     query: web::Query<TokenQuery>,
-    state: web::Data<AppState>,
-) -> ApiResult<HttpResponse> {
+    state: State,
+) -> Reply {
     let token = bearer_token(&req)
         .map(str::to_owned)
         .or_else(|| query.into_inner().token)
@@ -128,8 +130,4 @@ async fn pump(
     };
     metrics::gauge!("websocket_connections").decrement(1.0);
     let _ = session.close(reason).await;
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(realtime_sync);
 }

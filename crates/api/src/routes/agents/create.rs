@@ -1,6 +1,6 @@
 //! `POST /api/agents`: creates an agent within the plan's `max_agents`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use jobs::EventKind;
 use serde_json::json;
 use storage::models::{agents, organizations};
@@ -9,21 +9,19 @@ use super::STALE;
 use super::dto::{AgentResponse, CreateAgent, agent_data};
 use super::update::duplicate_external_id;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult, code};
+use crate::error::{ApiError, Reply, code};
 
-#[utoipa::path(
-    post, path = "/api/agents", tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "Creates an agent. Owner or admin. 403 `plan_limit_reached` past the plan's max_agents; \
                    409 when another agent already has this externalAgentId.",
-    request_body = CreateAgent,
-    responses((status = 201, body = AgentResponse), (status = 401), (status = 403), (status = 409), (status = 422)),
-    security(("bearer" = []))
-)]
+    request_body = CreateAgent, responses((status = 201, body = AgentResponse), (status = 403),
+    (status = 409)))]
+#[post("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateAgent>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let new = body.into_inner().parse(auth.organization_id)?;
     let agent = audited(&state, &auth, &meta, STALE, |c| {
         Box::pin(async move {

@@ -1,6 +1,6 @@
 //! `DELETE /api/agents/{id}`: removes an agent; its call history stays.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, web};
 use jobs::EventKind;
 use serde_json::json;
 use storage::models::agents;
@@ -8,20 +8,14 @@ use uuid::Uuid;
 
 use super::STALE;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::ApiResult;
+use crate::error::Reply;
 
-#[utoipa::path(
-    delete, path = "/api/agents/{id}", tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "Deletes an agent; its call history stays (agentId becomes null). Owner or admin.",
-    params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)),
-    security(("bearer" = []))
-)]
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 403), (status = 404)))]
+#[delete("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn delete(
-    AdminWrite { state, auth, meta }: AdminWrite,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

@@ -8,7 +8,7 @@ use storage::models::agents::{Agent, AgentUpdate, NewAgent};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::input::{FieldErrors, JsonShape, TextRule, patch};
+use crate::input::{FieldErrors, JsonShape, TextRule, patch, schema};
 
 const PLATFORMS: [&str; 4] = ["elevenlabs", "vapi", "retell", "custom"];
 
@@ -58,21 +58,32 @@ impl From<Agent> for AgentResponse {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAgent {
+    #[schema(value_type = schema::NameText, required)]
     pub name: Option<String>,
     /// elevenlabs (default), vapi, retell or custom.
+    #[schema(value_type = Option<Platform>)]
     pub platform: Option<String>,
+    #[schema(value_type = Option<ShortId>)]
     pub external_agent_id: Option<String>,
+    #[schema(value_type = Option<Message>)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Message>)]
     pub first_message: Option<String>,
+    #[schema(value_type = Option<Prompt>)]
     pub system_prompt: Option<String>,
     /// BCP 47 language tag, e.g. `en` or `pt-BR` (default `en`).
+    #[schema(value_type = Option<Language>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<ShortId>)]
     pub voice_id: Option<String>,
     /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     pub voice_settings: Option<Value>,
     /// A JSON object.
+    #[schema(value_type = Option<Object>)]
     pub llm_settings: Option<Value>,
     /// A JSON array.
+    #[schema(value_type = Option<Vec<Value>>)]
     pub tools: Option<Value>,
     pub is_active: Option<bool>,
 }
@@ -122,6 +133,32 @@ const NAME: TextRule = TextRule::line(200);
 const SHORT_ID: TextRule = TextRule::line(200);
 const MESSAGE: TextRule = TextRule::multiline(5000).blank_ok();
 const PROMPT: TextRule = TextRule::multiline(100_000).blank_ok();
+
+crate::wire_rule!(
+    /// An agent's platform.
+    Platform,
+    schema::one_of(PLATFORMS)
+);
+crate::wire_rule!(
+    /// An external or voice id: one line, 1 to 200 characters.
+    ShortId,
+    schema::line(SHORT_ID.max_chars())
+);
+crate::wire_rule!(
+    /// A description or first message: multi-line, may be empty.
+    Message,
+    schema::multiline(MESSAGE.max_chars())
+);
+crate::wire_rule!(
+    /// A system prompt: multi-line, may be empty.
+    Prompt,
+    schema::multiline(PROMPT.max_chars())
+);
+crate::wire_rule!(
+    /// A language tag as `is_language_tag` takes it (`en`, `pt-BR`).
+    Language,
+    schema::text(Some("^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$".into()), None, 12)
+);
 
 fn check_language(f: &mut FieldErrors, value: Option<String>) -> Option<String> {
     let value = value?;

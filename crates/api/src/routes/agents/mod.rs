@@ -7,59 +7,36 @@ mod delete;
 mod dto;
 mod update;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{get, web};
 use kv::cache::Namespace;
 use storage::models::agents;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::cached_json;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
-use create::create;
-use delete::delete;
+use crate::state::State;
 pub use dto::{AgentResponse, CreateAgent, UpdateAgent};
-use update::update;
 
 /// What an agent write makes stale: agents, and the active-agent counts of
 /// knowledge-base stats and analytics.
 const STALE: &[Namespace] = &[Namespace::Agent, Namespace::Kb, Namespace::Analytics];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/agents")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/agents/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::delete().to(delete)),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create::create)
+        .service(get)
+        .service(update::update)
+        .service(delete::delete);
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create::create, get, update::update, delete::delete),
-    components(schemas(AgentResponse, PageResponse<AgentResponse>, CreateAgent, UpdateAgent))
-)]
-pub struct Doc;
-
-#[utoipa::path(
-    get, path = "/api/agents", tag = "agents",
-    description = "The organization's agents, newest first. Any role.",
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<AgentResponse>), (status = 401), (status = 422)),
-    security(("bearer" = []))
-)]
+#[utoipa::path(tag = "agents", description = "The organization's agents, newest first. Any role.",
+    params(PageQuery), responses((status = 200, body = PageResponse<AgentResponse>)))]
+#[get("/agents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    page: Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
         Namespace::Agent,
@@ -74,19 +51,12 @@ pub async fn list(
     .await
 }
 
-#[utoipa::path(
-    get, path = "/api/agents/{id}", tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "One agent. Any role. Unknown, malformed and other organizations' ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = AgentResponse), (status = 401), (status = 404)),
-    security(("bearer" = []))
-)]
+    params(("id" = Uuid, Path)), responses((status = 200, body = AgentResponse), (status = 404)))]
+#[get("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(
         &state,

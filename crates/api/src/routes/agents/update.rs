@@ -1,6 +1,6 @@
 //! `PATCH /api/agents/{id}`: changes the given fields of an agent.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, patch, web};
 use jobs::EventKind;
 use serde_json::{Value, json};
 use storage::models::agents::{self, AgentUpdate};
@@ -9,22 +9,19 @@ use uuid::Uuid;
 use super::STALE;
 use super::dto::{AgentResponse, UpdateAgent, agent_data};
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult, OrNotFound, code};
+use crate::error::{ApiError, OrNotFound, Reply, code};
 
-#[utoipa::path(
-    patch, path = "/api/agents/{id}", tag = "agents",
+#[utoipa::path(tag = "agents",
     description = "Changes the given fields; `null` clears a nullable one. Owner or admin.",
-    params(("id" = Uuid, Path)),
-    request_body = UpdateAgent,
-    responses((status = 200, body = AgentResponse), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
-    security(("bearer" = []))
-)]
+    params(("id" = Uuid, Path)), request_body = UpdateAgent,
+    responses((status = 200, body = AgentResponse), (status = 403), (status = 404), (status = 409)))]
+#[patch("/agents/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<UpdateAgent>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let changes = body.into_inner().parse()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let agent = audited(&state, &auth, &meta, STALE, move |c| {

@@ -16,40 +16,36 @@ use super::{email_conflict, email_taken, invalid_token};
 use crate::audit::{self, AuditEvent};
 use crate::auth::input::{DisplayName, NewPassword};
 use crate::auth::session::{acting_user, issue};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
-use crate::state::AppState;
+use crate::state::State;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AcceptInviteRequest {
     /// The token of the invitation link.
+    #[schema(value_type = crate::input::schema::PresentText, required)]
     token: String,
+    #[schema(value_type = crate::input::schema::NameText, required)]
     name: String,
     /// 8 to 128 characters.
+    #[schema(value_type = crate::input::schema::PasswordText, required)]
     password: String,
 }
 
 /// Creates the invited user and a session; an invitation is used once.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    request_body = AcceptInviteRequest,
-    responses(
-        (status = 201, body = SessionResponse),
-        (status = 400, description = "invalid_token: unknown, used or expired"),
-        (status = 409, description = "email_taken"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = AcceptInviteRequest,
+    responses((status = 201, body = SessionResponse),
+    (status = 400, description = "invalid_token: unknown, used or expired"),
+    (status = 409, description = "email_taken")))]
 #[post("/auth/accept-invite")]
 pub async fn accept_invite(
-    state: web::Data<AppState>,
+    state: State,
     meta: RequestMeta,
     body: web::Json<AcceptInviteRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     errors.require("token", !body.token.trim().is_empty());

@@ -6,9 +6,9 @@ mod invite;
 mod password;
 mod session;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(session::register)
         .service(session::login)
         .service(session::logout)
@@ -17,33 +17,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(password::forgot_password)
         .service(password::reset_password);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        session::register,
-        session::login,
-        session::logout,
-        session::profile,
-        invite::accept_invite,
-        password::forgot_password,
-        password::reset_password,
-    ),
-    components(schemas(
-        dto::UserResponse,
-        dto::OrganizationResponse,
-        dto::SessionResponse,
-        dto::RegisterResponse,
-        dto::ProfileResponse,
-        session::RegisterRequest,
-        session::LoginRequest,
-        invite::AcceptInviteRequest,
-        password::ForgotPasswordRequest,
-        password::ForgotPasswordResponse,
-        password::ResetPasswordRequest,
-    ))
-)]
-pub struct Doc;
 
 /// 400 for a reset or invitation token that is unknown, used or expired.
 fn invalid_token() -> crate::error::ApiError {

@@ -19,11 +19,11 @@ use super::invalid_token;
 use crate::audit::{self, AuditEvent};
 use crate::auth::input::{Email, NewPassword};
 use crate::auth::session::acting_user;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::password;
 use crate::request_meta::RequestMeta;
-use crate::state::AppState;
+use crate::state::State;
 
 /// Prefix of password reset tokens.
 const RESET_TOKEN_PREFIX: &str = "esr";
@@ -35,6 +35,7 @@ const RESET_MAILS_PER_HOUR: u32 = 5;
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ForgotPasswordRequest {
+    #[schema(value_type = crate::input::schema::EmailText, required)]
     email: String,
 }
 
@@ -45,17 +46,11 @@ pub struct ForgotPasswordResponse {
 
 /// Queues a reset link if the address belongs to an active user; the answer
 /// is the same whether or not it does.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    request_body = ForgotPasswordRequest,
-    responses((status = 202, body = ForgotPasswordResponse), (status = 422, description = "not an e-mail address"))
-)]
+#[utoipa::path(tag = "auth", request_body = ForgotPasswordRequest,
+    responses((status = 202, body = ForgotPasswordResponse),
+    (status = 422, description = "not an e-mail address")))]
 #[post("/auth/forgot-password")]
-pub async fn forgot_password(
-    state: web::Data<AppState>,
-    body: web::Json<ForgotPasswordRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn forgot_password(state: State, body: web::Json<ForgotPasswordRequest>) -> Reply {
     let mut errors = FieldErrors::default();
     let Some(email) = errors.check("email", Email::parse(&body.email)) else {
         return Err(errors.into_error());
@@ -124,29 +119,23 @@ pub async fn forgot_password(
 #[serde(rename_all = "camelCase", default)]
 pub struct ResetPasswordRequest {
     /// The token of the reset link.
+    #[schema(value_type = crate::input::schema::PresentText, required)]
     token: String,
     /// 8 to 128 characters.
+    #[schema(value_type = crate::input::schema::PasswordText, required)]
     password: String,
 }
 
 /// Sets a new password with a reset token (once) and revokes every session
 /// of the user.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    request_body = ResetPasswordRequest,
-    responses(
-        (status = 204),
-        (status = 400, description = "invalid_token: unknown, used or expired"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = ResetPasswordRequest, responses((status = 204),
+    (status = 400, description = "invalid_token: unknown, used or expired")))]
 #[post("/auth/reset-password")]
 pub async fn reset_password(
-    state: web::Data<AppState>,
+    state: State,
     meta: RequestMeta,
     body: web::Json<ResetPasswordRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     errors.require("token", !body.token.trim().is_empty());

@@ -25,12 +25,12 @@ use crate::auth::session::{acting_user, issue};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{AuthUser, Role};
 use crate::cached::cached_json;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::input::text::is_clean;
 use crate::password;
 use crate::request_meta::RequestMeta;
-use crate::state::AppState;
+use crate::state::State;
 
 /// Plan of a self-registered organization (the migration's defaults).
 const SIGNUP_PLAN: &str = "free";
@@ -41,30 +41,22 @@ const SIGNUP_MAX_USERS: i32 = 5;
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RegisterRequest {
+    #[schema(value_type = crate::input::schema::EmailText, required)]
     email: String,
     /// 8 to 128 characters.
+    #[schema(value_type = crate::input::schema::PasswordText, required)]
     password: String,
+    #[schema(value_type = crate::input::schema::NameText, required)]
     name: String,
+    #[schema(value_type = crate::input::schema::NameText, required)]
     organization_name: String,
 }
 
 /// Creates an organization, its owner and a session, and queues a welcome mail.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, body = RegisterResponse),
-        (status = 409, description = "email_taken"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = RegisterResponse), (status = 409, description = "email_taken")))]
 #[post("/auth/register")]
-pub async fn register(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: web::Json<RegisterRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn register(state: State, meta: RequestMeta, body: web::Json<RegisterRequest>) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
@@ -162,7 +154,9 @@ pub async fn register(
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LoginRequest {
+    #[schema(value_type = crate::input::schema::PresentText, required)]
     email: String,
+    #[schema(value_type = crate::input::schema::NonEmptyText, required)]
     password: String,
 }
 
@@ -177,23 +171,13 @@ fn invalid_credentials() -> ApiError {
 /// Exchanges e-mail and password for a session token. Unknown addresses and
 /// wrong passwords get the same answer in about the same time; repeated
 /// failures per account or per client address answer 429.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, body = SessionResponse),
-        (status = 401, description = "invalid_credentials"),
-        (status = 422, description = "missing fields"),
-        (status = 429, description = "too many failed attempts; see Retry-After"),
-    )
-)]
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = SessionResponse),
+    (status = 401, description = "invalid_credentials"),
+    (status = 422, description = "missing fields"),
+    (status = 429, description = "too many failed attempts; see Retry-After")))]
 #[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn login(state: State, meta: RequestMeta, body: web::Json<LoginRequest>) -> Reply {
     let LoginRequest { email, password } = body.into_inner();
     // Only presence is checked: any other malformed input is just a wrong
     // credential, answered like one.
@@ -256,18 +240,10 @@ pub async fn login(
 }
 
 /// Revokes the session token of the request at once.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    security(("bearer" = [])),
-    responses((status = 204), (status = 401), (status = 403, description = "called with an API key"))
-)]
+#[utoipa::path(tag = "auth", responses((status = 204),
+    (status = 403, description = "called with an API key")))]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+pub async fn logout(state: State, auth: AuthUser, req: HttpRequest) -> Reply {
     auth.require_user()?;
     let token = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let digest = token_digest(token);
@@ -277,14 +253,10 @@ pub async fn logout(
 }
 
 /// The caller with its organization.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "auth",
-    security(("bearer" = [])),
-    responses((status = 200, body = ProfileResponse), (status = 401), (status = 404, description = "an API key whose creator is gone"))
-)]
+#[utoipa::path(tag = "auth", responses((status = 200, body = ProfileResponse),
+    (status = 404, description = "an API key whose creator is gone")))]
 #[get("/user/profile")]
-pub async fn profile(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn profile(state: State, auth: AuthUser) -> Reply {
     let user_id = auth.user_id.ok_or_else(|| ApiError::not_found("user"))?;
     let org = auth.organization_id;
     // Cached: every change of a user (login, role, removal, password) drops

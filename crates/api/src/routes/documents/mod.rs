@@ -5,30 +5,21 @@
 
 mod upload;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use storage::models::documents::{self, Document};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
-use upload::upload;
+use crate::state::State;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/documents/upload").route(web::post().to(upload)))
-        .service(web::resource("/documents").route(web::get().to(list)))
-        .service(web::resource("/documents/{id}/status").route(web::get().to(status)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(upload::upload).service(list).service(status);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(upload::upload, list, status),
-    components(schemas(UploadForm, Uploaded, DocumentResponse, PageResponse<DocumentResponse>, DocumentStatus))
-)]
-pub struct Doc;
 
 /// `multipart/form-data` with one file field.
 #[derive(utoipa::ToSchema)]
@@ -119,19 +110,12 @@ impl From<Document> for DocumentStatus {
     }
 }
 
-#[utoipa::path(
-    get, path = "/api/documents", tag = "documents",
+#[utoipa::path(tag = "documents",
     description = "The organization's uploads, newest first, with their processing state. Any role.",
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<DocumentResponse>), (status = 401), (status = 422)),
-    security(("bearer" = []))
-)]
+    params(PageQuery), responses((status = 200, body = PageResponse<DocumentResponse>)))]
+#[get("/documents")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     // Not cached, and read from the primary: the worker changes these rows
     // while clients poll them.
     let mut conn = state.db.get().await?;
@@ -139,20 +123,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(PageResponse::of(rows, DocumentResponse::from)))
 }
 
-#[utoipa::path(
-    get, path = "/api/documents/{id}/status", tag = "documents",
+#[utoipa::path(tag = "documents",
     description = "Processing state of one upload. Any role. Unknown, malformed and other organizations' \
-                   ids answer 404.",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = DocumentStatus), (status = 401), (status = 404)),
-    security(("bearer" = []))
-)]
+                   ids answer 404.", params(("id" = Uuid, Path)),
+    responses((status = 200, body = DocumentStatus), (status = 404)))]
+#[get("/documents/{id}/status")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
-pub async fn status(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+pub async fn status(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.get().await?;
     let doc = documents::find(&mut conn, auth.organization_id, id.into_inner())
         .await

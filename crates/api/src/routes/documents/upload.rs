@@ -3,7 +3,7 @@
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, post};
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
 use jobs::{EventKind, Raised};
@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::audited::effects;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::state::{AppState, State};
 use storage::file_store::sanitize_name;
 
 use super::{UploadForm, Uploaded};
@@ -33,25 +33,22 @@ pub(super) struct Stored {
     pub(super) size: usize,
 }
 
-#[utoipa::path(
-    post, path = "/api/documents/upload", tag = "documents",
+#[utoipa::path(tag = "documents",
     description = "Uploads a document (multipart field `document`) for the knowledge base and queues it \
                    for processing. Any role. 413 `payload_too_large` past UPLOAD_MAX_BYTES (25 MiB by \
                    default); 415 `unsupported_media_type` for a type other than txt, md, html, pdf, docx, \
                    csv or json (or a body that is not multipart); 422 when the field is missing or empty. \
                    Poll `/api/documents/{id}/status` until `completed` or `failed`.",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 202, body = Uploaded), (status = 400), (status = 401), (status = 413),
-              (status = 415), (status = 422), (status = 503)),
-    security(("bearer" = []))
-)]
+    responses((status = 202, body = Uploaded), (status = 503)))]
+#[post("/documents/upload")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id, document.id))]
 pub async fn upload(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     req: HttpRequest,
     mut payload: Multipart,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let limit = state.config.upload_max_bytes;
     // A declared length far past the limit is refused before reading a byte.
     let declared = req

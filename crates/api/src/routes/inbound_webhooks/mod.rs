@@ -10,7 +10,7 @@
 mod payload;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use futures::StreamExt;
@@ -19,11 +19,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use storage::models::call_logs::{self};
 use storage::models::{agents, analytics, integrations};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audited::effects;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::state::{AppState, State};
 use payload::Event;
 
 pub use crate::webhook_signature::sign;
@@ -32,22 +33,10 @@ use crate::webhook_signature::{Signature, invalid_signature};
 pub const SIGNATURE_HEADER: &str = "ElevenLabs-Signature";
 const PLATFORM: &str = "elevenlabs";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/webhooks/elevenlabs/post-call").route(web::post().to(elevenlabs_post_call)),
-    )
-    .service(
-        web::resource("/webhooks/elevenlabs/{organization_id}/post-call")
-            .route(web::post().to(elevenlabs_org_post_call)),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(elevenlabs_post_call)
+        .service(elevenlabs_org_post_call);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(elevenlabs_org_post_call, elevenlabs_post_call),
-    components(schemas(Received))
-)]
-pub struct Doc;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -96,8 +85,7 @@ async fn webhook_secret(
         .map(str::to_owned))
 }
 
-#[utoipa::path(
-    post, path = "/api/webhooks/elevenlabs/{organization_id}/post-call", tag = "webhooks-in",
+#[utoipa::path(tag = "webhooks-in",
     description = "ElevenLabs post-call event, the URL an organization gives ElevenLabs. No bearer token: \
                    authenticated by the `ElevenLabs-Signature` header (`t=<unix>,v0=<hex HMAC-SHA256 of \
                    \"t.body\">`, at most 4 candidates, 512 bytes) under the organization's webhook secret, \
@@ -105,45 +93,43 @@ async fn webhook_secret(
                    `externalAgentId`. Idempotent per conversation.",
     request_body(content = Object, content_type = "application/json"),
     params(("organization_id" = String, Path), ("ElevenLabs-Signature" = String, Header)),
-    responses((status = 200, body = Received), (status = 400, description = "signature_header_too_long, too_many_signatures"), (status = 401, description = "invalid_signature"), (status = 413), (status = 422))
-)]
+    responses((status = 200, body = Received),
+    (status = 400, description = "signature_header_too_long, too_many_signatures"),
+    (status = 401, description = "invalid_signature")))]
+#[post("/webhooks/elevenlabs/{organization_id}/post-call")]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_org_post_call(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     organization_id: web::Path<String>,
     payload: web::Payload,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     // A malformed id answers like an unknown one: the caller learns nothing.
     let org = Uuid::parse_str(&organization_id).map_err(|_| invalid_signature())?;
     post_call(state, req, payload, Some(org)).await
 }
 
-#[utoipa::path(
-    post, path = "/api/webhooks/elevenlabs/post-call", tag = "webhooks-in",
+#[utoipa::path(tag = "webhooks-in",
     description = "Legacy URL of the ElevenLabs post-call event, without the organization: accepted only when \
                    exactly one organization has an agent with `data.agent_id` as its `externalAgentId`. \
                    Prefer `/api/webhooks/elevenlabs/{organization_id}/post-call`.",
     request_body(content = Object, content_type = "application/json"),
-    params(("ElevenLabs-Signature" = String, Header)),
-    responses((status = 200, body = Received), (status = 400, description = "signature_header_too_long, too_many_signatures"), (status = 401, description = "invalid_signature"), (status = 413), (status = 422))
-)]
+    params(("ElevenLabs-Signature" = String, Header)), responses((status = 200, body = Received),
+    (status = 400, description = "signature_header_too_long, too_many_signatures"),
+    (status = 401, description = "invalid_signature")))]
+#[post("/webhooks/elevenlabs/post-call")]
 #[tracing::instrument(skip_all)]
-pub async fn elevenlabs_post_call(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ApiResult<HttpResponse> {
+pub async fn elevenlabs_post_call(state: State, req: HttpRequest, payload: web::Payload) -> Reply {
     post_call(state, req, payload, None).await
 }
 
 /// Both URLs: `org` from the URL, or `None` on the legacy one.
 async fn post_call(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     payload: web::Payload,
     org: Option<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     // Bounded before any work: a capped header, a capped number of candidates, one MAC.
     let header = req
         .headers()

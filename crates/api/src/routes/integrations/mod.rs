@@ -6,8 +6,9 @@ mod dto;
 
 use crate::cached::cached_json;
 use kv::cache::Namespace;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
 use crypto::last4;
 use serde_json::json;
@@ -15,20 +16,18 @@ use storage::models::integrations::{self, Credentials, NewIntegration};
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 use crate::input::FieldErrors;
 use crate::providers::{self, catalog};
-use crate::state::AppState;
-use dto::{
-    CredentialsInput, IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration,
-    parse_provider,
-};
+use crate::state::State;
+use dto::{IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration, parse_provider};
 
 /// The organization's integrations, by provider.
-#[utoipa::path(get, path = "/api/integrations", tag = "integrations",
+#[utoipa::path(tag = "integrations",
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
-    responses((status = 200, body = IntegrationList), (status = 401)))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = IntegrationList)))]
+#[get("/integrations")]
+pub async fn list(state: State, auth: AuthUser) -> Reply {
     cached_json(
         &state,
         Namespace::Integration,
@@ -51,14 +50,15 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpR
 /// the first save creates it (201); a later save for the same provider
 /// replaces its API key (and the webhook secret and config when given) and
 /// answers 200. New credentials are untested until the next test.
-#[utoipa::path(post, path = "/api/integrations", tag = "integrations", request_body = SaveIntegration,
+#[utoipa::path(tag = "integrations", request_body = SaveIntegration,
     description = "Owner or admin only; members get 403. Upsert: 201 when created, 200 when updated.",
-    responses((status = 201, body = IntegrationResponse), (status = 200, body = IntegrationResponse),
-        (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
+    responses((status = 201, body = IntegrationResponse),
+    (status = 200, body = IntegrationResponse), (status = 403)))]
+#[post("/integrations")]
 pub async fn save(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<SaveIntegration>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let parsed = body.into_inner().parse(&state.config.elevenlabs_base_url)?;
     let org = auth.organization_id;
     let key = state.encryption.clone();
@@ -115,14 +115,15 @@ pub async fn save(
 
 /// Makes an authenticated request to the provider with the stored API key
 /// and records the outcome (status active or error, lastTestedAt).
-#[utoipa::path(post, path = "/api/integrations/test", tag = "integrations", request_body = TestIntegration,
+#[utoipa::path(tag = "integrations", request_body = TestIntegration,
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
-    responses((status = 200, body = providers::ConnectionTestResult), (status = 400), (status = 401), (status = 403),
-        (status = 404), (status = 415), (status = 422)))]
+    responses((status = 200, body = providers::ConnectionTestResult), (status = 403),
+    (status = 404)))]
+#[post("/integrations/test")]
 pub async fn test(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<TestIntegration>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let mut errors = FieldErrors::default();
     let provider = parse_provider(body.into_inner().provider, &mut errors);
     errors.finish()?;
@@ -135,12 +136,9 @@ pub async fn test(
             .ok_or_else(|| ApiError::not_found("integration"))?
     };
     let credentials = row.credentials(&state.encryption).ok();
-    let endpoint = catalog::integration_endpoint(
-        &row.provider,
-        &row.config,
-        &state.config.elevenlabs_base_url,
-    );
     let key = credentials.as_ref().map(|c| c.api_key.as_str());
+    let base = &state.config.elevenlabs_base_url;
+    let endpoint = catalog::integration_endpoint(&row.provider, &row.config, base);
     let result = providers::test_configured(&state, key, endpoint).await?;
     let error = (!result.success).then(|| result.message.clone());
     let (status, latency_ms, id) = (result.status.clone(), result.latency_ms, row.id);
@@ -158,25 +156,6 @@ pub async fn test(
 /// What an integration write makes stale.
 const STALE: &[Namespace] = &[Namespace::Integration];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/integrations")
-            .route(web::get().to(list))
-            .route(web::post().to(save)),
-    )
-    .service(web::resource("/integrations/test").route(web::post().to(test)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(save).service(test);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, save, test),
-    components(schemas(
-        IntegrationResponse,
-        IntegrationList,
-        CredentialsInput,
-        SaveIntegration,
-        TestIntegration,
-        providers::ConnectionTestResult
-    ))
-)]
-pub struct Doc;

@@ -7,28 +7,24 @@ mod search;
 mod write;
 
 use crate::cached::cached_json;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use kv::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 use storage::models::{agents, documents};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
-use dto::{
-    CategoryCount, CreateEntry, EntryResponse, KnowledgeBaseStats, SearchRequest, SearchResponse,
-    SearchResult, UpdateEntry,
-};
-use search::search;
-use write::{create, delete, update};
+use crate::state::State;
+use dto::{CategoryCount, EntryResponse, KnowledgeBaseStats};
 
 /// Counts of entries (per category), documents and active agents.
-#[utoipa::path(get, path = "/api/knowledge-base/stats", tag = "knowledge-base",
-    description = "Any member of the organization.",
-    responses((status = 200, body = KnowledgeBaseStats), (status = 401), (status = 503)))]
-pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+#[utoipa::path(tag = "knowledge-base", description = "Any member of the organization.",
+    responses((status = 200, body = KnowledgeBaseStats), (status = 503)))]
+#[get("/knowledge-base/stats")]
+pub async fn stats(state: State, auth: AuthUser) -> Reply {
     let org = auth.organization_id;
     cached_json(&state, Namespace::Kb, org, "stats", || async {
         let mut conn = state.db.read(auth.organization_id).await?;
@@ -50,28 +46,22 @@ pub async fn stats(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<Http
 }
 
 /// Entries, newest first.
-#[utoipa::path(get, path = "/api/knowledge-base/entries", tag = "knowledge-base", params(PageQuery),
+#[utoipa::path(tag = "knowledge-base", params(PageQuery),
     description = "Any member of the organization.",
-    responses((status = 200, body = PageResponse<EntryResponse>), (status = 401), (status = 422)))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = PageResponse<EntryResponse>)))]
+#[get("/knowledge-base/entries")]
+pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = kb::list(&mut conn, auth.organization_id, page).await?;
     Ok(HttpResponse::Ok().json(PageResponse::of(rows, EntryResponse::from)))
 }
 
 /// One entry; 404 for an unknown, malformed or other organization's id.
-#[utoipa::path(get, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
-    params(("id" = Uuid, Path)), description = "Any member of the organization.",
-    responses((status = 200, body = EntryResponse), (status = 401), (status = 404)))]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+#[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)),
+    description = "Any member of the organization.",
+    responses((status = 200, body = EntryResponse), (status = 404)))]
+#[get("/knowledge-base/entries/{id}")]
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())
         .await
@@ -79,35 +69,12 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(EntryResponse::from(entry)))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/knowledge-base/stats").route(web::get().to(stats)))
-        .service(web::resource("/knowledge-base/search").route(web::post().to(search)))
-        .service(
-            web::resource("/knowledge-base/entries")
-                .route(web::get().to(list))
-                .route(web::post().to(create)),
-        )
-        .service(
-            web::resource("/knowledge-base/entries/{id}")
-                .route(web::get().to(get))
-                .route(web::patch().to(update))
-                .route(web::delete().to(delete)),
-        );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(stats)
+        .service(search::search)
+        .service(list)
+        .service(write::create)
+        .service(get)
+        .service(write::update)
+        .service(write::delete);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(stats, list, write::create, get, write::update, write::delete, search::search),
-    components(schemas(
-        KnowledgeBaseStats,
-        CategoryCount,
-        EntryResponse,
-        PageResponse<EntryResponse>,
-        CreateEntry,
-        UpdateEntry,
-        SearchRequest,
-        SearchResult,
-        SearchResponse
-    ))
-)]
-pub struct Doc;

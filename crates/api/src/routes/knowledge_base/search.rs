@@ -1,26 +1,23 @@
 //! Ranked full-text search with escaped, highlighted snippets.
 
 use crate::cached::{cached_json, digest_key};
-use actix_web::{HttpResponse, web};
+use actix_web::{post, web};
 use kv::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::error::Reply;
+use crate::state::State;
 
 use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
 
 /// Ranked full-text search with highlighted snippets. A blank query answers
 /// 422; a query of stop words only finds nothing.
-#[utoipa::path(post, path = "/api/knowledge-base/search", tag = "knowledge-base", request_body = SearchRequest,
+#[utoipa::path(tag = "knowledge-base", request_body = SearchRequest,
     description = "Any member of the organization. Web-search syntax: \"quoted phrase\", -exclude, or.",
-    responses((status = 200, body = SearchResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
-pub async fn search(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    body: web::Json<SearchRequest>,
-) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = SearchResponse)))]
+#[post("/knowledge-base/search")]
+pub async fn search(state: State, auth: AuthUser, body: web::Json<SearchRequest>) -> Reply {
     let search = body.into_inner().parse()?;
     let key = digest_key(
         "search",

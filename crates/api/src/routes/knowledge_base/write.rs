@@ -1,27 +1,24 @@
 //! Writes of knowledge-base entries by hand: create, update, delete.
 
 use crate::cached::invalidate;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, patch, post, web};
 use diesel_async::AsyncConnection;
 use kv::cache::Namespace;
 use storage::models::knowledge_base::{self as kb};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, OrNotFound};
-use crate::state::AppState;
+use crate::error::{ApiError, OrNotFound, Reply};
+use crate::state::State;
 
 use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
 
 /// Adds an entry written by hand.
-#[utoipa::path(post, path = "/api/knowledge-base/entries", tag = "knowledge-base", request_body = CreateEntry,
+#[utoipa::path(tag = "knowledge-base", request_body = CreateEntry,
     description = "Any member of the organization may create entries.",
-    responses((status = 201, body = EntryResponse), (status = 400), (status = 401), (status = 415), (status = 422)))]
-pub async fn create(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    body: web::Json<CreateEntry>,
-) -> ApiResult<HttpResponse> {
+    responses((status = 201, body = EntryResponse)))]
+#[post("/knowledge-base/entries")]
+pub async fn create(state: State, auth: AuthUser, body: web::Json<CreateEntry>) -> Reply {
     let new = body.into_inner().parse(&auth)?;
     let mut conn = state.db.get().await?;
     let (org, config) = (auth.organization_id, &state.config);
@@ -37,16 +34,16 @@ pub async fn create(
 }
 
 /// Changes the given fields of an entry.
-#[utoipa::path(patch, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
-    params(("id" = Uuid, Path)), request_body = UpdateEntry,
+#[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)), request_body = UpdateEntry,
     description = "Any member of the organization may edit entries.",
-    responses((status = 200, body = EntryResponse), (status = 400), (status = 401), (status = 404), (status = 415), (status = 422)))]
+    responses((status = 200, body = EntryResponse), (status = 404)))]
+#[patch("/knowledge-base/entries/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     id: web::Path<Uuid>,
     body: web::Json<UpdateEntry>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let changes = body.into_inner().parse()?;
     let mut conn = state.db.get().await?;
     let (org, id, config) = (auth.organization_id, id.into_inner(), &state.config);
@@ -66,14 +63,11 @@ pub async fn update(
 }
 
 /// Removes an entry.
-#[utoipa::path(delete, path = "/api/knowledge-base/entries/{id}", tag = "knowledge-base",
-    params(("id" = Uuid, Path)), description = "Owner or admin only; members get 403.",
-    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+#[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)),
+    description = "Owner or admin only; members get 403.",
+    responses((status = 204), (status = 403), (status = 404)))]
+#[delete("/knowledge-base/entries/{id}")]
+pub async fn delete(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.get().await?;
     if !kb::delete(&mut conn, auth.organization_id, id.into_inner()).await? {

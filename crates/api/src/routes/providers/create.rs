@@ -1,22 +1,23 @@
 //! `POST /api/providers`: adds a provider (not primary; see set-primary).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, web};
 use serde_json::json;
 use storage::models::provider_integrations as pi;
 
 use super::STALE;
 use super::dto::{CreateProvider, ProviderResponse};
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::ApiResult;
+use crate::error::Reply;
 
 /// Adds a provider (not primary; see set-primary).
-#[utoipa::path(post, path = "/api/providers", tag = "providers", request_body = CreateProvider,
+#[utoipa::path(tag = "providers", request_body = CreateProvider,
     description = "Owner or admin only; members get 403.",
-    responses((status = 201, body = ProviderResponse), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
+    responses((status = 201, body = ProviderResponse), (status = 403)))]
+#[post("/providers")]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateProvider>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let new = body.into_inner().parse(&state, auth.organization_id)?;
     let row = audited(&state, &auth, &meta, STALE, |c| {
         Box::pin(async move {

@@ -9,63 +9,39 @@ mod dto;
 mod test;
 mod update;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{get, web};
 use kv::cache::Namespace;
 use storage::models::provider_integrations as pi;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::cached::cached_json;
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
-use create::create;
-use delete::delete;
+use crate::state::State;
 pub use dto::{CreateProvider, ProviderCredentials, ProviderResponse, ReplaceProvider};
-use test::test;
 use update::{replace, set_primary};
 
 /// What a provider write makes stale.
 const STALE: &[Namespace] = &[Namespace::Provider];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/providers")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/providers/{id}")
-            .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::delete().to(delete)),
-    )
-    .service(web::resource("/providers/{id}/set-primary").route(web::post().to(set_primary)))
-    .service(web::resource("/providers/{id}/test").route(web::post().to(test)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create::create)
+        .service(get)
+        .service(replace)
+        .service(delete::delete)
+        .service(set_primary)
+        .service(test::test);
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create::create, get, update::replace, delete::delete, update::set_primary, test::test),
-    components(schemas(
-        ProviderResponse,
-        PageResponse<ProviderResponse>,
-        ProviderCredentials,
-        CreateProvider,
-        ReplaceProvider
-    ))
-)]
-pub struct Doc;
-
 /// Providers, grouped by type, newest first within a type.
-#[utoipa::path(get, path = "/api/providers", tag = "providers", params(PageQuery),
+#[utoipa::path(tag = "providers", params(PageQuery),
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
-    responses((status = 200, body = PageResponse<ProviderResponse>), (status = 401), (status = 422)))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    page: Paging,
-) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = PageResponse<ProviderResponse>)))]
+#[get("/providers")]
+pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
         Namespace::Provider,
@@ -81,14 +57,11 @@ pub async fn list(
 }
 
 /// One provider; 404 for an unknown, malformed or other organization's id.
-#[utoipa::path(get, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Any member of the organization.",
-    responses((status = 200, body = ProviderResponse), (status = 401), (status = 404)))]
-pub async fn get(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = ProviderResponse), (status = 404)))]
+#[get("/providers/{id}")]
+pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(
         &state,

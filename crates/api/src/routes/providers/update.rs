@@ -1,6 +1,6 @@
 //! `PUT /api/providers/{id}` and `POST /api/providers/{id}/set-primary`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, post, put, web};
 use serde_json::json;
 use storage::models::provider_integrations as pi;
 use uuid::Uuid;
@@ -8,21 +8,21 @@ use uuid::Uuid;
 use super::STALE;
 use super::dto::{ProviderResponse, ReplaceProvider};
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiResult, OrNotFound};
+use crate::error::{OrNotFound, Reply};
 
 /// Replaces a provider's name, display name and config, and its key when
 /// `credentials` is given. A change that affects the connection makes the
 /// provider untested again; one that moves it to another host needs the key
 /// again (422 `credential_host_changed`).
-#[utoipa::path(put, path = "/api/providers/{id}", tag = "providers", params(("id" = Uuid, Path)),
-    request_body = ReplaceProvider, description = "Owner or admin only; members get 403.",
-    responses((status = 200, body = ProviderResponse), (status = 400), (status = 401), (status = 403),
-        (status = 404), (status = 415), (status = 422)))]
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)), request_body = ReplaceProvider,
+    description = "Owner or admin only; members get 403.",
+    responses((status = 200, body = ProviderResponse), (status = 403), (status = 404)))]
+#[put("/providers/{id}")]
 pub async fn replace(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<ReplaceProvider>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (org, id, body) = (auth.organization_id, id.into_inner(), body.into_inner());
     // Checked against the row as it is under the transaction.
     let shared = state.clone();
@@ -46,13 +46,15 @@ pub async fn replace(
 
 /// Makes this provider the primary of its type; the previous primary (if
 /// any) stops being one in the same transaction.
-#[utoipa::path(post, path = "/api/providers/{id}/set-primary", tag = "providers", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
-    responses((status = 200, body = ProviderResponse), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = ProviderResponse), (status = 403), (status = 404),
+    (status = 409)))]
+#[post("/providers/{id}/set-primary")]
 pub async fn set_primary(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     let row = audited(&state, &auth, &meta, STALE, move |c| {
         Box::pin(async move {

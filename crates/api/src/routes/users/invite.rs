@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::input::Email;
-use crate::error::{ApiError, ApiResult, code};
+use crate::error::{ApiError, Reply, code};
 use crate::input::FieldErrors;
 
 use super::parse_role;
@@ -56,23 +56,15 @@ impl From<Invitation> for InvitationResponse {
 
 /// Invites an address to the organization and queues the invitation mail.
 /// Users plus pending invitations may not exceed the plan's `max_users`.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    request_body = InviteRequest,
-    responses(
-        (status = 201, body = InvitationResponse),
-        (status = 403, description = "not owner/admin, or plan_limit_reached"),
-        (status = 409, description = "already_member or already_invited"),
-        (status = 422, description = "invalid fields"),
-    )
-)]
+#[utoipa::path(tag = "team", request_body = InviteRequest,
+    responses((status = 201, body = InvitationResponse),
+    (status = 403, description = "not owner/admin, or plan_limit_reached"),
+    (status = 409, description = "already_member or already_invited")))]
 #[post("/users/invite")]
 pub async fn invite_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<InviteRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let mut errors = FieldErrors::default();
     let email = errors.check("email", Email::parse(&body.email));
     let role = errors.check("role", parse_role(&body.role, false));

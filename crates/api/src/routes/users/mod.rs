@@ -13,47 +13,33 @@ use storage::models::api_keys;
 use storage::models::organizations;
 use storage::models::sessions;
 use storage::models::users::{self, User, UserUpdate};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::auth::dto::UserResponse;
 use crate::audit::{self, AuditEvent};
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult, OrNotFound, code};
+use crate::error::{ApiError, ApiResult, OrNotFound, Reply, code};
 use crate::input::FieldErrors;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 pub use invite::InvitationResponse;
-use invite::{InviteRequest, invite_user};
+use invite::invite_user;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
         .service(invite_user)
         .service(update_user)
         .service(delete_user);
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_users, invite::invite_user, update_user, delete_user),
-    components(schemas(PageResponse<UserResponse>, InviteRequest, InvitationResponse, UpdateUserRequest))
-)]
-pub struct Doc;
-
 /// The organization's users, newest first.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    params(PageQuery),
-    responses((status = 200, body = PageResponse<UserResponse>), (status = 401), (status = 422, description = "bad page or limit"))
-)]
+#[utoipa::path(tag = "team", params(PageQuery),
+    responses((status = 200, body = PageResponse<UserResponse>),
+    (status = 422, description = "bad page or limit")))]
 #[get("/users")]
-pub async fn list_users(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+pub async fn list_users(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let users = users::list(
         &mut *state.db.read(auth.organization_id).await?,
         auth.organization_id,
@@ -73,10 +59,17 @@ fn parse_role(raw: &str, allow_owner: bool) -> Result<Role, &'static str> {
     }
 }
 
+crate::wire_rule!(
+    /// A member's role.
+    UserRole,
+    crate::input::schema::one_of(["owner", "admin", "member"])
+);
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UpdateUserRequest {
     /// owner, admin or member.
+    #[schema(value_type = UserRole, required)]
     role: String,
 }
 
@@ -112,26 +105,16 @@ async fn lock_target(
 
 /// Changes a user's role. The user's sessions end, so the new role applies
 /// from the next request.
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    request_body = UpdateUserRequest,
-    responses(
-        (status = 200, body = UserResponse),
-        (status = 403, description = "not owner/admin, or an admin touching owners"),
-        (status = 404),
-        (status = 409, description = "last_owner"),
-        (status = 422, description = "invalid role"),
-    )
-)]
+#[utoipa::path(tag = "team", params(("id" = Uuid, Path)), request_body = UpdateUserRequest,
+    responses((status = 200, body = UserResponse),
+    (status = 403, description = "not owner/admin, or an admin touching owners"), (status = 404),
+    (status = 409, description = "last_owner"), (status = 422, description = "invalid role")))]
 #[patch("/users/{id}")]
 pub async fn update_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
     body: web::Json<UpdateUserRequest>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     let mut errors = FieldErrors::default();
     let Some(role) = errors.check("role", parse_role(&body.role, true)) else {
@@ -177,23 +160,14 @@ pub async fn update_user(
 }
 
 /// Removes a user from the organization (their sessions go with them).
-#[utoipa::path(
-    context_path = "/api",
-    tag = "team",
-    security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses(
-        (status = 204),
-        (status = 403, description = "not owner/admin, or an admin removing an owner"),
-        (status = 404),
-        (status = 409, description = "cannot_remove_self or last_owner"),
-    )
-)]
+#[utoipa::path(tag = "team", params(("id" = Uuid, Path)), responses((status = 204),
+    (status = 403, description = "not owner/admin, or an admin removing an owner"), (status = 404),
+    (status = 409, description = "cannot_remove_self or last_owner")))]
 #[delete("/users/{id}")]
 pub async fn delete_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let id = path.into_inner();
     if auth.user_id == Some(id) {
         return Err(ApiError::new(

@@ -1,6 +1,6 @@
 //! An endpoint's delivery history and its test event.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use jobs::{EventKind, outbox};
 use serde::Serialize;
@@ -10,9 +10,9 @@ use storage::models::webhooks::{self};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, OrNotFound};
+use crate::error::{ApiError, OrNotFound, Reply};
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
+use crate::state::State;
 
 /// One attempt history of one event sent to one endpoint.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -62,16 +62,16 @@ pub struct TestQueued {
 }
 
 /// Deliveries of one endpoint, newest first, with each one's last attempt.
-#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = Uuid, Path), PageQuery),
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), PageQuery),
     description = "Owner or admin only; members get 403. Unknown and other organizations' ids answer 404.",
-    responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 401), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 403), (status = 404)))]
+#[get("/webhooks/{id}/deliveries")]
 pub async fn deliveries(
-    state: web::Data<AppState>,
+    state: State,
     auth: AuthUser,
     id: web::Path<Uuid>,
     Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     // Primary: the worker updates attempts while operators watch them.
@@ -84,16 +84,13 @@ pub async fn deliveries(
 }
 
 /// Sends a `webhook.test` event to one endpoint (whatever it subscribes to).
-#[utoipa::path(post, path = "/api/webhooks/{id}/test", tag = "webhooks", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
     description = "Queues a signed `webhook.test` delivery to this endpoint and answers its id; follow it \
                    in `/api/webhooks/{id}/deliveries`. Owner or admin only; members get 403; unknown and \
                    other organizations' ids answer 404.",
-    responses((status = 202, body = TestQueued), (status = 401), (status = 403), (status = 404)))]
-pub async fn test(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+    responses((status = 202, body = TestQueued), (status = 403), (status = 404)))]
+#[post("/webhooks/{id}/test")]
+pub async fn test(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());
     let mut conn = state.db.get().await?;

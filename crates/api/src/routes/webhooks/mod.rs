@@ -6,29 +6,27 @@ mod deliveries;
 mod dto;
 mod status;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 use crypto::generate_token;
 use serde_json::json;
 use storage::models::webhooks::{self, NewWebhook};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::Reply;
 use crate::input::{PageQuery, PageResponse, Paging};
-use crate::state::AppState;
-use deliveries::{DeliveryResponse, TestQueued, deliveries, test};
+use crate::state::State;
+
 use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
 
 /// The organization's endpoints, newest first.
-#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", params(PageQuery),
+#[utoipa::path(tag = "webhooks", params(PageQuery),
     description = "Owner or admin only; members get 403. The signing secret is never listed.",
-    responses((status = 200, body = PageResponse<WebhookResponse>), (status = 401), (status = 403), (status = 422)))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    Paging(page): Paging,
-) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = PageResponse<WebhookResponse>), (status = 403)))]
+#[get("/webhooks")]
+pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = webhooks::list(&mut conn, auth.organization_id, page).await?;
@@ -36,13 +34,14 @@ pub async fn list(
 }
 
 /// Adds an endpoint and answers its signing secret, shown only here.
-#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", request_body = CreateWebhook,
+#[utoipa::path(tag = "webhooks", request_body = CreateWebhook,
     description = "Owner or admin only; members get 403.",
-    responses((status = 201, body = CreatedWebhook), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)))]
+    responses((status = 201, body = CreatedWebhook), (status = 403)))]
+#[post("/webhooks")]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateWebhook>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (url, events) = body.into_inner().parse()?;
     let secret = generate_token("whsec");
     let new = NewWebhook {
@@ -68,13 +67,11 @@ pub async fn create(
 }
 
 /// Removes an endpoint and its delivery history.
-#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
-    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
-pub async fn delete(
-    AdminWrite { state, auth, meta }: AdminWrite,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+    responses((status = 204), (status = 403), (status = 404)))]
+#[delete("/webhooks/{id}")]
+pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, &[], move |c| {
         Box::pin(async move {
@@ -87,33 +84,11 @@ pub async fn delete(
 }
 
 /// Registers the routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/webhooks")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/webhooks/{id}")
-            .route(web::delete().to(delete))
-            .route(web::patch().to(status::update)),
-    )
-    .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(deliveries)))
-    .service(web::resource("/webhooks/{id}/test").route(web::post().to(test)));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(delete)
+        .service(status::update)
+        .service(deliveries::deliveries)
+        .service(deliveries::test);
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, create, delete, status::update, deliveries::deliveries, deliveries::test),
-    components(schemas(
-        WebhookResponse,
-        CreatedWebhook,
-        PageResponse<WebhookResponse>,
-        CreateWebhook,
-        status::UpdateWebhook,
-        DeliveryResponse,
-        PageResponse<DeliveryResponse>,
-        TestQueued
-    ))
-)]
-pub struct Doc;

@@ -2,7 +2,7 @@
 //! endpoint the worker disabled after repeated failures starts a fresh
 //! failure count and delivers the deliveries held meanwhile.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, patch, web};
 use serde::Deserialize;
 use serde_json::json;
 use storage::models::{webhook_deliveries, webhooks};
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::dto::WebhookResponse;
 use crate::audited::{AdminWrite, Change, audited};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, Reply};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -19,16 +19,16 @@ pub struct UpdateWebhook {
 }
 
 /// Enables or disables an endpoint; enabling resumes its held deliveries.
-#[utoipa::path(patch, path = "/api/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
-    request_body = UpdateWebhook,
+#[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)), request_body = UpdateWebhook,
     description = "Owner or admin only. `isActive: true` on an endpoint disabled after repeated failures resets its failure count and delivers what was held.",
     responses((status = 200, body = WebhookResponse, description = "The endpoint as it is now"),
-        (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)))]
+    (status = 403), (status = 404)))]
+#[patch("/webhooks/{id}")]
 pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
     body: web::Json<UpdateWebhook>,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let (org, id, active) = (auth.organization_id, id.into_inner(), body.is_active);
     let (row, resumed) = audited(&state, &auth, &meta, &[], move |c| {
         Box::pin(async move {
