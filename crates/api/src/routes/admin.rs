@@ -144,7 +144,7 @@ fn jobs_error(e: JobsError) -> ApiError {
                    `Authorization: Bearer <ADMIN_TOKEN>`; 401 without it, 404 `admin_disabled` when no \
                    ADMIN_TOKEN is configured.", responses((status = 200, body = QueuesResponse),
     (status = 404), (status = 503)))]
-#[get("/admin/queues")]
+#[get("/queues")]
 #[tracing::instrument(skip_all)]
 pub async fn queues(state: State, _: Operator) -> Reply {
     let stats = state.jobs.stats().await.map_err(jobs_error)?;
@@ -160,7 +160,7 @@ pub async fn queues(state: State, _: Operator) -> Reply {
                    gets a fresh attempt budget and the job runs again. Unknown queue or job: 404.",
     params(("queue" = String, Path), ("id" = String, Path)),
     responses((status = 202, body = Retried), (status = 404), (status = 503)))]
-#[post("/admin/queues/{queue}/jobs/{id}/retry")]
+#[post("/queues/{queue}/jobs/{id}/retry")]
 #[tracing::instrument(skip_all)]
 pub async fn retry(state: State, _: Operator, path: web::Path<(String, String)>) -> Reply {
     let (queue, id) = path.into_inner();
@@ -181,7 +181,7 @@ pub async fn retry(state: State, _: Operator, path: web::Path<(String, String)>)
     description = "Retries every dead job of a queue; answers how many. Unknown queue: 404.",
     params(("queue" = String, Path)), responses((status = 202, body = RetriedAll), (status = 404),
     (status = 503)))]
-#[post("/admin/queues/{queue}/dead/retry")]
+#[post("/queues/{queue}/dead/retry")]
 #[tracing::instrument(skip_all)]
 pub async fn retry_dead(state: State, _: Operator, queue: web::Path<String>) -> Reply {
     let queue = parse_queue(&queue)?;

@@ -93,7 +93,7 @@ impl From<analytics::Overview> for OverviewResponse {
 #[utoipa::path(tag = "analytics",
     description = "Dashboard overview of the last 30 days (UTC), today included and live. Any role.",
     responses((status = 200, body = OverviewResponse)))]
-#[get("/analytics/overview")]
+#[get("/overview")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn overview(state: State, auth: AuthUser) -> Reply {
     let today = Utc::now().date_naive();

@@ -78,7 +78,7 @@ impl From<ApiKey> for ApiKeyResponse {
 /// The organization's active keys, newest first (owner/admin).
 #[utoipa::path(tag = "auth", params(PageQuery),
     responses((status = 200, body = PageResponse<ApiKeyResponse>), (status = 403)))]
-#[get("/api-keys")]
+#[get("")]
 pub async fn list_api_keys(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let keys = api_keys::list_active(
@@ -120,7 +120,7 @@ pub struct CreatedApiKeyResponse {
 #[utoipa::path(tag = "auth", request_body = CreateApiKeyRequest,
     responses((status = 201, body = CreatedApiKeyResponse),
     (status = 403, description = "not owner/admin, or called with an API key")))]
-#[post("/api-keys")]
+#[post("")]
 pub async fn create_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateApiKeyRequest>,
@@ -187,7 +187,7 @@ pub async fn create_api_key(
 /// Revokes a key at once (owner/admin).
 #[utoipa::path(tag = "auth", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
-#[delete("/api-keys/{id}")]
+#[delete("/{id}")]
 pub async fn revoke_api_key(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,

@@ -65,7 +65,7 @@ pub struct AuditQuery {
 /// Audit rows of the organization, newest first (owner/admin).
 #[utoipa::path(tag = "team", params(PageQuery, AuditQuery),
     responses((status = 200, body = PageResponse<AuditLogResponse>), (status = 403)))]
-#[get("/audit-logs")]
+#[get("")]
 pub async fn list_audit_logs(
     state: State,
     auth: AuthUser,

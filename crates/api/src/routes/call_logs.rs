@@ -216,7 +216,7 @@ fn total_key(filter: &CallLogFilter) -> String {
                    transcript (that is at `/api/call-logs/{id}`), unless `include=transcript`. `total` is \
                    cached per filter for up to 5 minutes (calls arriving through the webhook refresh it at once).",
     params(PageQuery, CallLogQuery), responses((status = 200, body = PageResponse<CallLogListItem>)))]
-#[get("/call-logs")]
+#[get("")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(
     state: State,
@@ -251,7 +251,7 @@ pub async fn list(
 #[utoipa::path(tag = "call-logs",
     description = "One call with its transcript. Any role. Unknown, malformed and other organizations' ids answer 404.",
     params(("id" = Uuid, Path)), responses((status = 200, body = CallLogResponse), (status = 404)))]
-#[get("/call-logs/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;

@@ -47,7 +47,7 @@ impl PendingInvitation {
 /// The organization's unaccepted invitations, newest first (owner/admin).
 #[utoipa::path(tag = "team", params(PageQuery),
     responses((status = 200, body = PageResponse<PendingInvitation>), (status = 403)))]
-#[get("/invitations")]
+#[get("")]
 pub async fn list_invitations(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let rows = invitations::list_unaccepted(
@@ -63,7 +63,7 @@ pub async fn list_invitations(state: State, auth: AuthUser, Paging(page): Paging
 /// Withdraws an unaccepted invitation (owner/admin): its link stops working.
 #[utoipa::path(tag = "team", params(("id" = Uuid, Path)), responses((status = 204), (status = 403),
     (status = 404, description = "unknown, accepted, or another organization's")))]
-#[delete("/invitations/{id}")]
+#[delete("/{id}")]
 pub async fn revoke_invitation(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,

@@ -23,25 +23,37 @@ pub mod realtime;
 pub mod users;
 pub mod webhooks;
 
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Routes under `/api` that need the JSON error handlers and auth.
+/// Routes under `/api` that need the JSON error handlers and auth, one
+/// scope per resource. actix tries a scope's resources in order, matching
+/// each dynamic pattern by regex; behind a scope's prefix (a plain string
+/// comparison) a request is matched only against its own resource's
+/// handlers, not against every handler registered before it (which cost a
+/// cached read more than the cache lookup). `/webhooks` holds both the
+/// endpoints and the inbound platform webhooks: a matched scope does not
+/// hand a request on to a later one.
 pub fn configure_api(cfg: &mut ServiceConfig) {
-    auth::configure(cfg);
-    users::configure(cfg);
-    invitations::configure(cfg);
-    api_keys::configure(cfg);
-    audit_logs::configure(cfg);
-    agents::configure(cfg);
-    call_logs::configure(cfg);
-    analytics::configure(cfg);
-    inbound_webhooks::configure(cfg);
-    knowledge_base::configure(cfg);
-    integrations::configure(cfg);
-    providers::configure(cfg);
-    webhooks::configure(cfg);
-    documents::configure(cfg);
-    admin::configure(cfg);
+    cfg.service(auth::profile)
+        .service(scope("/auth").configure(auth::configure))
+        .service(scope("/users").configure(users::configure))
+        .service(scope("/invitations").configure(invitations::configure))
+        .service(scope("/api-keys").configure(api_keys::configure))
+        .service(scope("/audit-logs").configure(audit_logs::configure))
+        .service(scope("/agents").configure(agents::configure))
+        .service(scope("/call-logs").configure(call_logs::configure))
+        .service(scope("/analytics").configure(analytics::configure))
+        .service(scope("/knowledge-base").configure(knowledge_base::configure))
+        .service(scope("/integrations").configure(integrations::configure))
+        .service(scope("/providers").configure(providers::configure))
+        .service(
+            scope("/webhooks")
+                .configure(inbound_webhooks::configure)
+                .configure(webhooks::configure),
+        )
+        .service(scope("/documents").configure(documents::configure))
+        .service(scope("/admin").configure(admin::configure));
 }
 
 /// Routes outside `/api`: health and metrics (documented), the WebSocket,

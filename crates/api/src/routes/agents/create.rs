@@ -16,7 +16,7 @@ use crate::error::{ApiError, Reply, code};
                    409 when another agent already has this externalAgentId.",
     request_body = CreateAgent, responses((status = 201, body = AgentResponse), (status = 403),
     (status = 409)))]
-#[post("/agents")]
+#[post("")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,

@@ -13,7 +13,7 @@ use crate::error::Reply;
 #[utoipa::path(tag = "agents",
     description = "Deletes an agent; its call history stays (agentId becomes null). Owner or admin.",
     params(("id" = Uuid, Path)), responses((status = 204), (status = 403), (status = 404)))]
-#[delete("/agents/{id}")]
+#[delete("/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());

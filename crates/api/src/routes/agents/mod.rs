@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(tag = "agents", description = "The organization's agents, newest first. Any role.",
     params(PageQuery), responses((status = 200, body = PageResponse<AgentResponse>)))]
-#[get("/agents")]
+#[get("")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
@@ -54,7 +54,7 @@ pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
 #[utoipa::path(tag = "agents",
     description = "One agent. Any role. Unknown, malformed and other organizations' ids answer 404.",
     params(("id" = Uuid, Path)), responses((status = 200, body = AgentResponse), (status = 404)))]
-#[get("/agents/{id}")]
+#[get("/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();

@@ -15,7 +15,7 @@ use crate::error::{ApiError, OrNotFound, Reply, code};
     description = "Changes the given fields; `null` clears a nullable one. Owner or admin.",
     params(("id" = Uuid, Path)), request_body = UpdateAgent,
     responses((status = 200, body = AgentResponse), (status = 403), (status = 404), (status = 409)))]
-#[patch("/agents/{id}")]
+#[patch("/{id}")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,

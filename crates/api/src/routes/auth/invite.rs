@@ -40,7 +40,7 @@ pub struct AcceptInviteRequest {
     responses((status = 201, body = SessionResponse),
     (status = 400, description = "invalid_token: unknown, used or expired"),
     (status = 409, description = "email_taken")))]
-#[post("/auth/accept-invite")]
+#[post("/accept-invite")]
 pub async fn accept_invite(
     state: State,
     meta: RequestMeta,

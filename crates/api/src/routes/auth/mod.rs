@@ -5,6 +5,8 @@ pub mod dto;
 mod invite;
 mod password;
 mod session;
+/// `/api/user/profile`: outside the `/auth` scope, registered by `routes::configure_api`.
+pub(crate) use session::profile;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,7 +14,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(session::register)
         .service(session::login)
         .service(session::logout)
-        .service(session::profile)
         .service(invite::accept_invite)
         .service(password::forgot_password)
         .service(password::reset_password);

@@ -49,7 +49,7 @@ pub struct ForgotPasswordResponse {
 #[utoipa::path(tag = "auth", request_body = ForgotPasswordRequest,
     responses((status = 202, body = ForgotPasswordResponse),
     (status = 422, description = "not an e-mail address")))]
-#[post("/auth/forgot-password")]
+#[post("/forgot-password")]
 pub async fn forgot_password(state: State, body: web::Json<ForgotPasswordRequest>) -> Reply {
     let mut errors = FieldErrors::default();
     let Some(email) = errors.check("email", Email::parse(&body.email)) else {
@@ -130,7 +130,7 @@ pub struct ResetPasswordRequest {
 /// of the user.
 #[utoipa::path(tag = "auth", request_body = ResetPasswordRequest, responses((status = 204),
     (status = 400, description = "invalid_token: unknown, used or expired")))]
-#[post("/auth/reset-password")]
+#[post("/reset-password")]
 pub async fn reset_password(
     state: State,
     meta: RequestMeta,

@@ -55,7 +55,7 @@ pub struct RegisterRequest {
 /// Creates an organization, its owner and a session, and queues a welcome mail.
 #[utoipa::path(tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = RegisterResponse), (status = 409, description = "email_taken")))]
-#[post("/auth/register")]
+#[post("/register")]
 pub async fn register(state: State, meta: RequestMeta, body: web::Json<RegisterRequest>) -> Reply {
     let body = body.into_inner();
     let mut errors = FieldErrors::default();
@@ -176,7 +176,7 @@ fn invalid_credentials() -> ApiError {
     (status = 401, description = "invalid_credentials"),
     (status = 422, description = "missing fields"),
     (status = 429, description = "too many failed attempts; see Retry-After")))]
-#[post("/auth/login")]
+#[post("/login")]
 pub async fn login(state: State, meta: RequestMeta, body: web::Json<LoginRequest>) -> Reply {
     let LoginRequest { email, password } = body.into_inner();
     // Only presence is checked: any other malformed input is just a wrong
@@ -242,7 +242,7 @@ pub async fn login(state: State, meta: RequestMeta, body: web::Json<LoginRequest
 /// Revokes the session token of the request at once.
 #[utoipa::path(tag = "auth", responses((status = 204),
     (status = 403, description = "called with an API key")))]
-#[post("/auth/logout")]
+#[post("/logout")]
 pub async fn logout(state: State, auth: AuthUser, req: HttpRequest) -> Reply {
     auth.require_user()?;
     let token = bearer_token(&req).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;

@@ -113,7 +113,7 @@ impl From<Document> for DocumentStatus {
 #[utoipa::path(tag = "documents",
     description = "The organization's uploads, newest first, with their processing state. Any role.",
     params(PageQuery), responses((status = 200, body = PageResponse<DocumentResponse>)))]
-#[get("/documents")]
+#[get("")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     // Not cached, and read from the primary: the worker changes these rows
@@ -127,7 +127,7 @@ pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     description = "Processing state of one upload. Any role. Unknown, malformed and other organizations' \
                    ids answer 404.", params(("id" = Uuid, Path)),
     responses((status = 200, body = DocumentStatus), (status = 404)))]
-#[get("/documents/{id}/status")]
+#[get("/{id}/status")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id))]
 pub async fn status(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.get().await?;

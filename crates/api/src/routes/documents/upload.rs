@@ -41,7 +41,7 @@ pub(super) struct Stored {
                    Poll `/api/documents/{id}/status` until `completed` or `failed`.",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 202, body = Uploaded), (status = 503)))]
-#[post("/documents/upload")]
+#[post("/upload")]
 #[tracing::instrument(skip_all, fields(org = %auth.organization_id, document.id))]
 pub async fn upload(
     state: State,

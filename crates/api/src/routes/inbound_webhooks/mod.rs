@@ -96,7 +96,7 @@ async fn webhook_secret(
     responses((status = 200, body = Received),
     (status = 400, description = "signature_header_too_long, too_many_signatures"),
     (status = 401, description = "invalid_signature")))]
-#[post("/webhooks/elevenlabs/{organization_id}/post-call")]
+#[post("/elevenlabs/{organization_id}/post-call")]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_org_post_call(
     state: State,
@@ -117,7 +117,7 @@ pub async fn elevenlabs_org_post_call(
     params(("ElevenLabs-Signature" = String, Header)), responses((status = 200, body = Received),
     (status = 400, description = "signature_header_too_long, too_many_signatures"),
     (status = 401, description = "invalid_signature")))]
-#[post("/webhooks/elevenlabs/post-call")]
+#[post("/elevenlabs/post-call")]
 #[tracing::instrument(skip_all)]
 pub async fn elevenlabs_post_call(state: State, req: HttpRequest, payload: web::Payload) -> Reply {
     post_call(state, req, payload, None).await

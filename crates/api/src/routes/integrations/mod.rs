@@ -26,7 +26,7 @@ use dto::{IntegrationList, IntegrationResponse, SaveIntegration, TestIntegration
 #[utoipa::path(tag = "integrations",
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = IntegrationList)))]
-#[get("/integrations")]
+#[get("")]
 pub async fn list(state: State, auth: AuthUser) -> Reply {
     cached_json(
         &state,
@@ -54,7 +54,7 @@ pub async fn list(state: State, auth: AuthUser) -> Reply {
     description = "Owner or admin only; members get 403. Upsert: 201 when created, 200 when updated.",
     responses((status = 201, body = IntegrationResponse),
     (status = 200, body = IntegrationResponse), (status = 403)))]
-#[post("/integrations")]
+#[post("")]
 pub async fn save(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<SaveIntegration>,
@@ -119,7 +119,7 @@ pub async fn save(
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
     responses((status = 200, body = providers::ConnectionTestResult), (status = 403),
     (status = 404)))]
-#[post("/integrations/test")]
+#[post("/test")]
 pub async fn test(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<TestIntegration>,

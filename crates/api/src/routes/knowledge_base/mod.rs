@@ -23,7 +23,7 @@ use dto::{CategoryCount, EntryResponse, KnowledgeBaseStats};
 /// Counts of entries (per category), documents and active agents.
 #[utoipa::path(tag = "knowledge-base", description = "Any member of the organization.",
     responses((status = 200, body = KnowledgeBaseStats), (status = 503)))]
-#[get("/knowledge-base/stats")]
+#[get("/stats")]
 pub async fn stats(state: State, auth: AuthUser) -> Reply {
     let org = auth.organization_id;
     cached_json(&state, Namespace::Kb, org, "stats", || async {
@@ -49,7 +49,7 @@ pub async fn stats(state: State, auth: AuthUser) -> Reply {
 #[utoipa::path(tag = "knowledge-base", params(PageQuery),
     description = "Any member of the organization.",
     responses((status = 200, body = PageResponse<EntryResponse>)))]
-#[get("/knowledge-base/entries")]
+#[get("/entries")]
 pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let rows = kb::list(&mut conn, auth.organization_id, page).await?;
@@ -60,7 +60,7 @@ pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
 #[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)),
     description = "Any member of the organization.",
     responses((status = 200, body = EntryResponse), (status = 404)))]
-#[get("/knowledge-base/entries/{id}")]
+#[get("/entries/{id}")]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let mut conn = state.db.read(auth.organization_id).await?;
     let entry = kb::find(&mut conn, auth.organization_id, id.into_inner())

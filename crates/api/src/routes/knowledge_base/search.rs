@@ -16,7 +16,7 @@ use super::{dto::SearchRequest, dto::SearchResponse, dto::SearchResult};
 #[utoipa::path(tag = "knowledge-base", request_body = SearchRequest,
     description = "Any member of the organization. Web-search syntax: \"quoted phrase\", -exclude, or.",
     responses((status = 200, body = SearchResponse)))]
-#[post("/knowledge-base/search")]
+#[post("/search")]
 pub async fn search(state: State, auth: AuthUser, body: web::Json<SearchRequest>) -> Reply {
     let search = body.into_inner().parse()?;
     let key = digest_key(

@@ -17,7 +17,7 @@ use super::{dto::CreateEntry, dto::EntryResponse, dto::UpdateEntry};
 #[utoipa::path(tag = "knowledge-base", request_body = CreateEntry,
     description = "Any member of the organization may create entries.",
     responses((status = 201, body = EntryResponse)))]
-#[post("/knowledge-base/entries")]
+#[post("/entries")]
 pub async fn create(state: State, auth: AuthUser, body: web::Json<CreateEntry>) -> Reply {
     let new = body.into_inner().parse(&auth)?;
     let mut conn = state.db.get().await?;
@@ -37,7 +37,7 @@ pub async fn create(state: State, auth: AuthUser, body: web::Json<CreateEntry>) 
 #[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)), request_body = UpdateEntry,
     description = "Any member of the organization may edit entries.",
     responses((status = 200, body = EntryResponse), (status = 404)))]
-#[patch("/knowledge-base/entries/{id}")]
+#[patch("/entries/{id}")]
 pub async fn update(
     state: State,
     auth: AuthUser,
@@ -66,7 +66,7 @@ pub async fn update(
 #[utoipa::path(tag = "knowledge-base", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
-#[delete("/knowledge-base/entries/{id}")]
+#[delete("/entries/{id}")]
 pub async fn delete(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.get().await?;

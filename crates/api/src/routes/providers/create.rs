@@ -13,7 +13,7 @@ use crate::error::Reply;
 #[utoipa::path(tag = "providers", request_body = CreateProvider,
     description = "Owner or admin only; members get 403.",
     responses((status = 201, body = ProviderResponse), (status = 403)))]
-#[post("/providers")]
+#[post("")]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateProvider>,

@@ -12,7 +12,7 @@ use crate::error::Reply;
 #[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
-#[delete("/providers/{id}")]
+#[delete("/{id}")]
 pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, STALE, move |c| {

@@ -40,7 +40,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(tag = "providers", params(PageQuery),
     description = "Any member of the organization. Credentials are never returned: `apiKeyLast4` only.",
     responses((status = 200, body = PageResponse<ProviderResponse>)))]
-#[get("/providers")]
+#[get("")]
 pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
     cached_json(
         &state,
@@ -60,7 +60,7 @@ pub async fn list(state: State, auth: AuthUser, page: Paging) -> Reply {
 #[utoipa::path(tag = "providers", params(("id" = Uuid, Path)),
     description = "Any member of the organization.",
     responses((status = 200, body = ProviderResponse), (status = 404)))]
-#[get("/providers/{id}")]
+#[get("/{id}")]
 pub async fn get(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     let id = id.into_inner();
     cached_json(

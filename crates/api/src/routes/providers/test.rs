@@ -18,7 +18,7 @@ use crate::providers::{self, catalog};
     description = "Owner or admin only; members get 403. 200 whatever the provider answered: see `success`.",
     responses((status = 200, body = providers::ConnectionTestResult), (status = 403),
     (status = 404)))]
-#[post("/providers/{id}/test")]
+#[post("/{id}/test")]
 pub async fn test(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     // No connection is held while the provider answers.

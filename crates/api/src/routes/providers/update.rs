@@ -17,7 +17,7 @@ use crate::error::{OrNotFound, Reply};
 #[utoipa::path(tag = "providers", params(("id" = Uuid, Path)), request_body = ReplaceProvider,
     description = "Owner or admin only; members get 403.",
     responses((status = 200, body = ProviderResponse), (status = 403), (status = 404)))]
-#[put("/providers/{id}")]
+#[put("/{id}")]
 pub async fn replace(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
@@ -50,7 +50,7 @@ pub async fn replace(
     description = "Owner or admin only; members get 403.",
     responses((status = 200, body = ProviderResponse), (status = 403), (status = 404),
     (status = 409)))]
-#[post("/providers/{id}/set-primary")]
+#[post("/{id}/set-primary")]
 pub async fn set_primary(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,

@@ -60,7 +60,7 @@ impl From<Invitation> for InvitationResponse {
     responses((status = 201, body = InvitationResponse),
     (status = 403, description = "not owner/admin, or plan_limit_reached"),
     (status = 409, description = "already_member or already_invited")))]
-#[post("/users/invite")]
+#[post("/invite")]
 pub async fn invite_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<InviteRequest>,

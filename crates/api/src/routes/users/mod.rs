@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(tag = "team", params(PageQuery),
     responses((status = 200, body = PageResponse<UserResponse>),
     (status = 422, description = "bad page or limit")))]
-#[get("/users")]
+#[get("")]
 pub async fn list_users(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     let users = users::list(
         &mut *state.db.read(auth.organization_id).await?,
@@ -109,7 +109,7 @@ async fn lock_target(
     responses((status = 200, body = UserResponse),
     (status = 403, description = "not owner/admin, or an admin touching owners"), (status = 404),
     (status = 409, description = "last_owner"), (status = 422, description = "invalid role")))]
-#[patch("/users/{id}")]
+#[patch("/{id}")]
 pub async fn update_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,
@@ -163,7 +163,7 @@ pub async fn update_user(
 #[utoipa::path(tag = "team", params(("id" = Uuid, Path)), responses((status = 204),
     (status = 403, description = "not owner/admin, or an admin removing an owner"), (status = 404),
     (status = 409, description = "cannot_remove_self or last_owner")))]
-#[delete("/users/{id}")]
+#[delete("/{id}")]
 pub async fn delete_user(
     AdminWrite { state, auth, meta }: AdminWrite,
     path: web::Path<Uuid>,

@@ -65,7 +65,7 @@ pub struct TestQueued {
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path), PageQuery),
     description = "Owner or admin only; members get 403. Unknown and other organizations' ids answer 404.",
     responses((status = 200, body = PageResponse<DeliveryResponse>), (status = 403), (status = 404)))]
-#[get("/webhooks/{id}/deliveries")]
+#[get("/{id}/deliveries")]
 pub async fn deliveries(
     state: State,
     auth: AuthUser,
@@ -89,7 +89,7 @@ pub async fn deliveries(
                    in `/api/webhooks/{id}/deliveries`. Owner or admin only; members get 403; unknown and \
                    other organizations' ids answer 404.",
     responses((status = 202, body = TestQueued), (status = 403), (status = 404)))]
-#[post("/webhooks/{id}/test")]
+#[post("/{id}/test")]
 pub async fn test(state: State, auth: AuthUser, id: web::Path<Uuid>) -> Reply {
     auth.require_admin()?;
     let (org, id) = (auth.organization_id, id.into_inner());

@@ -25,7 +25,7 @@ use dto::{CreateWebhook, CreatedWebhook, WebhookResponse};
 #[utoipa::path(tag = "webhooks", params(PageQuery),
     description = "Owner or admin only; members get 403. The signing secret is never listed.",
     responses((status = 200, body = PageResponse<WebhookResponse>), (status = 403)))]
-#[get("/webhooks")]
+#[get("")]
 pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
     auth.require_admin()?;
     let mut conn = state.db.read(auth.organization_id).await?;
@@ -37,7 +37,7 @@ pub async fn list(state: State, auth: AuthUser, Paging(page): Paging) -> Reply {
 #[utoipa::path(tag = "webhooks", request_body = CreateWebhook,
     description = "Owner or admin only; members get 403.",
     responses((status = 201, body = CreatedWebhook), (status = 403)))]
-#[post("/webhooks")]
+#[post("")]
 pub async fn create(
     AdminWrite { state, auth, meta }: AdminWrite,
     body: web::Json<CreateWebhook>,
@@ -70,7 +70,7 @@ pub async fn create(
 #[utoipa::path(tag = "webhooks", params(("id" = Uuid, Path)),
     description = "Owner or admin only; members get 403.",
     responses((status = 204), (status = 403), (status = 404)))]
-#[delete("/webhooks/{id}")]
+#[delete("/{id}")]
 pub async fn delete(AdminWrite { state, auth, meta }: AdminWrite, id: web::Path<Uuid>) -> Reply {
     let (org, id) = (auth.organization_id, id.into_inner());
     audited(&state, &auth, &meta, &[], move |c| {

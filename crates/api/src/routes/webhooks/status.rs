@@ -23,7 +23,7 @@ pub struct UpdateWebhook {
     description = "Owner or admin only. `isActive: true` on an endpoint disabled after repeated failures resets its failure count and delivers what was held.",
     responses((status = 200, body = WebhookResponse, description = "The endpoint as it is now"),
     (status = 403), (status = 404)))]
-#[patch("/webhooks/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     AdminWrite { state, auth, meta }: AdminWrite,
     id: web::Path<Uuid>,
