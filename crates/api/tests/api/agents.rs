@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{RequestExt, TestApp, TestUser, spawn_app};
+use crate::helpers::{RequestExt, TestApp, TestUser, fetch, spawn_app};
 
 async fn create(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response {
     app.authed(Method::POST, "/api/agents", user)
@@ -111,6 +111,27 @@ async fn create_read_update_delete_with_audit() {
         audit_actions(&app, owner.organization_id).await,
         ["agent.created", "agent.updated", "agent.deleted"]
     );
+}
+
+/// Postgres prints a jsonb number such as f64::MAX as its 309 digits; the
+/// row must still read back (it answered 500 when serde_json's fast float
+/// parser rounded those digits past f64::MAX).
+#[tokio::test]
+async fn settings_holding_the_largest_float_read_back_as_sent() {
+    let app = spawn_app().await;
+    let owner = app.new_org_user("owner").await;
+    let agent = create_ok(&app, &owner, "A").await;
+    let path = format!("/api/agents/{}", agent["id"].as_str().unwrap());
+    let settings = json!({"a": {"b": f64::MAX, "c": -f64::MAX, "d": 5e-324}});
+    let response = app
+        .authed(Method::PATCH, &path, &owner)
+        .json(&json!({ "llmSettings": settings }))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let (status, body) = fetch(app.authed(Method::GET, &path, &owner)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["llmSettings"], settings);
 }
 
 #[tokio::test]
