@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
-use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Jsonb, Nullable, Timestamptz};
@@ -146,16 +145,41 @@ pub fn page_query(
         .order((call_logs::started_at.desc(), call_logs::id.desc()))
         .limit(page.limit());
     match cursor {
-        // A row comparison, so Postgres seeks the composite index directly.
-        Some(c) => query.filter(
-            sql::<Bool>("(call_logs.started_at, call_logs.id) < (")
-                .bind::<Timestamptz, _>(c.started_at)
-                .sql(", ")
-                .bind::<diesel::sql_types::Uuid, _>(c.id)
-                .sql(")"),
-        ),
+        Some(c) => query.filter(StartedBefore(c)),
         None => query.offset(page.offset()),
     }
+}
+
+/// `(started_at, id) < ($1, $2)`: a row comparison, so Postgres seeks the
+/// composite index directly. diesel has no DSL for it, and its `sql()`
+/// literal marks a statement unsafe to cache, which made every page
+/// prepare its statement again (a round trip, and a parse and plan in
+/// Postgres); this fragment's SQL is fixed, so the statement is cached.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct StartedBefore(Cursor);
+
+impl Expression for StartedBefore {
+    type SqlType = Bool;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for StartedBefore {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("(call_logs.started_at, call_logs.id) < (");
+        out.push_bind_param::<Timestamptz, _>(&self.0.started_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<diesel::sql_types::Uuid, _>(&self.0.id)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl AppearsOnTable<call_logs::table> for StartedBefore {}
+
+impl diesel::expression::ValidGrouping<()> for StartedBefore {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
 pub async fn list(
@@ -201,7 +225,12 @@ pub async fn page_list(
             .await
     } else {
         query
-            .select((ListRow::as_select(), sql::<Nullable<Jsonb>>("NULL")))
+            // A NULL bind rather than an `sql("NULL")` literal, which would
+            // make the statement uncacheable (see `StartedBefore`).
+            .select((
+                ListRow::as_select(),
+                None::<serde_json::Value>.into_sql::<Nullable<Jsonb>>(),
+            ))
             .load(conn)
             .await
     }

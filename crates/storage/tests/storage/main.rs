@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod prepared;
 mod query_plans;
 mod replicas;
 mod retention;
