@@ -188,14 +188,14 @@ impl JsonOut {
 /// `\` (what serde_json escapes). No early exit inside a 16-byte chunk,
 /// so the compiler checks each chunk with vector instructions.
 fn needs_escape(bytes: &[u8]) -> bool {
-    let escaped = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
+    let escaped = |b: u8| u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
     let mut chunks = bytes.chunks_exact(16);
     for chunk in &mut chunks {
-        if chunk.iter().fold(false, |any, &b| any | escaped(b)) {
+        if chunk.iter().fold(0, |any, &b| any | escaped(b)) != 0 {
             return true;
         }
     }
-    chunks.remainder().iter().any(|&b| escaped(b))
+    chunks.remainder().iter().any(|&b| escaped(b) != 0)
 }
 
 /// `value`'s last decimal digits, zero-padded to fill `out`.
