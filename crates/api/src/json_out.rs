@@ -78,38 +78,34 @@ impl JsonOut {
             return self.timestamp(at);
         }
         if let Some(at) = any.downcast_ref::<Option<DateTime<Utc>>>() {
-            return match at {
-                Some(at) => self.timestamp(at),
-                None => self.buf.extend_from_slice(b"null"),
-            };
+            return self.or_null(at.as_ref(), Self::timestamp);
         }
         if let Some(id) = any.downcast_ref::<Uuid>() {
             return self.uuid(id);
         }
         if let Some(id) = any.downcast_ref::<Option<Uuid>>() {
-            return match id {
-                Some(id) => self.uuid(id),
-                None => self.buf.extend_from_slice(b"null"),
-            };
+            return self.or_null(id.as_ref(), Self::uuid);
         }
         if let Some(text) = any.downcast_ref::<CompactString>() {
             return self.string(text);
         }
         if let Some(text) = any.downcast_ref::<Option<CompactString>>() {
-            return match text {
-                Some(text) => self.string(text),
-                None => self.buf.extend_from_slice(b"null"),
-            };
+            return self.or_null(text.as_deref(), Self::string);
         }
         if let Some(text) = any.downcast_ref::<Option<String>>() {
-            return match text {
-                Some(text) => self.string(text),
-                None => self.buf.extend_from_slice(b"null"),
-            };
+            return self.or_null(text.as_deref(), Self::string);
         }
         // Into a Vec this cannot fail: every field type here has string
         // keys only, and writing to memory has no I/O error.
         let _ = serde_json::to_writer(&mut self.buf, value);
+    }
+
+    /// `value` written by `write`, or `null`.
+    fn or_null<V: ?Sized>(&mut self, value: Option<&V>, write: fn(&mut Self, &V)) {
+        match value {
+            Some(value) => write(self, value),
+            None => self.buf.extend_from_slice(b"null"),
+        }
     }
 
     /// A JSON string. Most text needs no escape, and finding that out a
