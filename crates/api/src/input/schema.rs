@@ -46,6 +46,26 @@ pub fn multiline(max: usize) -> RefOr<Schema> {
     pattern_only(pattern)
 }
 
+/// `TextRule::multiline(max)`: as `multiline`, but not blank. Meant for
+/// long texts: a regex bound of that size is more than generators (and
+/// some validators) take, so the bound is a `maxLength` on the text as
+/// sent, which is a little stricter than the parser's (on the trimmed
+/// text, CRLF counted as one).
+pub fn multiline_required(max: usize) -> RefOr<Schema> {
+    let edge = format!("[^{WS}{CC}]");
+    let pattern = format!(r"^[{WS}]*{edge}(?:(?:[^{CC}]|[\t\n]|\r\n)*{edge})?[{WS}]*$");
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .max_length(Some(max))
+        .into()
+}
+
+/// `core` with the white space `str::trim` removes allowed around it.
+pub fn trimmed(core: &str) -> RefOr<Schema> {
+    pattern_only(format!("^[{WS}]*{core}[{WS}]*$"))
+}
+
 fn pattern_only(pattern: String) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)

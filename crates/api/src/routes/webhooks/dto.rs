@@ -8,7 +8,7 @@ use storage::models::webhooks::Webhook;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::input::FieldErrors;
+use crate::input::{FieldErrors, schema};
 use crate::input::text::is_clean;
 
 pub(super) const MAX_URL: usize = 2048;
@@ -56,14 +56,30 @@ pub struct CreatedWebhook {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateWebhook {
-    /// An absolute http(s) URL.
-    #[schema(value_type = String)]
+    #[schema(value_type = WebhookUrl, required)]
     pub(super) url: Option<String>,
-    /// One or more of call.completed, document.processed, document.failed,
-    /// agent.created, agent.updated, agent.deleted.
-    #[schema(value_type = Vec<String>)]
+    /// Duplicates are dropped.
+    #[schema(value_type = Vec<WebhookEvent>, required, min_items = 1)]
     pub(super) events: Option<Vec<String>>,
 }
+
+crate::wire_rule!(
+    /// An absolute http(s) URL (`parse_url`). The parser takes any URL the
+    /// WHATWG rules read with an http(s) scheme and a host; the pattern
+    /// states a plain subset of them, so a client reading it sends one the
+    /// parser takes.
+    WebhookUrl,
+    schema::text(
+        Some(r"^https?://[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)*(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~-]*)*$".into()),
+        None,
+        MAX_URL,
+    )
+);
+crate::wire_rule!(
+    /// An event a webhook may subscribe to.
+    WebhookEvent,
+    schema::one_of(EventKind::subscribable_names())
+);
 
 pub(super) fn parse_url(url: Option<String>) -> Result<String, &'static str> {
     let text = url.ok_or("is required")?.trim().to_owned();
