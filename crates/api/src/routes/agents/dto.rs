@@ -77,13 +77,13 @@ pub struct CreateAgent {
     #[schema(value_type = Option<ShortId>)]
     pub voice_id: Option<String>,
     /// A JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub voice_settings: Option<Value>,
     /// A JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub llm_settings: Option<Value>,
     /// A JSON array.
-    #[schema(value_type = Option<Vec<Value>>)]
+    #[schema(value_type = Option<schema::JsonArray>)]
     pub tools: Option<Value>,
     pub is_active: Option<bool>,
 }
@@ -116,14 +116,14 @@ pub struct UpdateAgent {
     #[schema(value_type = Option<ShortId>)]
     pub voice_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = schema::JsonObject)]
     pub voice_settings: Option<Option<Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = schema::JsonObject)]
     pub llm_settings: Option<Option<Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     /// A JSON array.
-    #[schema(value_type = Vec<Value>)]
+    #[schema(value_type = schema::JsonArray)]
     pub tools: Option<Option<Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = bool)]

@@ -80,7 +80,7 @@ pub struct SaveIntegration {
     pub(super) credentials: Option<CredentialsInput>,
     /// A JSON object; kept when omitted on an update. vapi and retell accept
     /// `baseUrl`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub(super) config: Option<Value>,
 }
 

@@ -90,7 +90,7 @@ pub struct CreateEntry {
     #[schema(value_type = Option<Vec<EntryTag>>, max_items = 50)]
     pub(super) tags: Option<Vec<String>>,
     /// A JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub(super) metadata: Option<Value>,
 }
 
@@ -115,7 +115,7 @@ pub struct UpdateEntry {
     pub(super) tags: Option<Option<Vec<String>>>,
     /// A JSON object.
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = schema::JsonObject)]
     pub(super) metadata: Option<Option<Value>>,
 }
 

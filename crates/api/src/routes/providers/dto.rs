@@ -80,7 +80,7 @@ pub struct CreateProvider {
     #[schema(value_type = ProviderCredentials, required)]
     credentials: Option<ProviderCredentials>,
     /// A JSON object; `baseUrl` overrides the provider's default.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     config: Option<Value>,
 }
 
@@ -98,7 +98,7 @@ pub struct ReplaceProvider {
     #[schema(value_type = schema::NameText, required)]
     display_name: Option<String>,
     credentials: Option<ProviderCredentials>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     config: Option<Value>,
 }
 
