@@ -61,6 +61,13 @@ pub fn require_same_origin(
     .with_details(serde_json::json!({ "credentials.apiKey": "is required when the host changes" })))
 }
 
+crate::wire_rule!(
+    /// An API key as `check_api_key` takes it: after trimming, 8 to 4096
+    /// printable ASCII characters without spaces.
+    ApiKeyText,
+    crate::input::schema::trimmed(&format!("[!-~]{{{MIN_API_KEY},{MAX_API_KEY}}}"))
+);
+
 /// Checks an API key from a request body; the reason names no part of it.
 pub fn check_api_key(key: &str) -> Result<String, &'static str> {
     let key = key.trim();

@@ -13,6 +13,12 @@ use crate::input::{FieldErrors, PageQuery, PageResponse, Paging, TextRule};
 
 /// Entity types are short words (user, api_key, agent).
 const ENTITY_TYPE: TextRule = TextRule::line(100);
+
+crate::wire_rule!(
+    /// An entity type to filter by: one line, or blank for none.
+    EntityType,
+    crate::input::schema::line_or_blank(ENTITY_TYPE.max_chars())
+);
 use crate::state::State;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -58,6 +64,7 @@ impl From<AuditLog> for AuditLogResponse {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct AuditQuery {
     /// e.g. user, api_key, agent.
+    #[param(value_type = Option<EntityType>, inline)]
     entity_type: Option<String>,
     entity_id: Option<Uuid>,
 }

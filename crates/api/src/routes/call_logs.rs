@@ -109,21 +109,37 @@ pub struct CallLogListItem {
     created_at: DateTime<Utc>,
 }
 
+crate::wire_rule!(
+    /// A call's status.
+    CallStatus,
+    crate::input::schema::one_of(STATUSES)
+);
+crate::wire_rule!(
+    /// What a row may carry besides the summary.
+    CallLogInclude,
+    crate::input::schema::one_of(["", "transcript"])
+);
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct CallLogQuery {
     /// Only calls of this agent.
+    #[param(value_type = Option<Uuid>)]
     pub agent_id: Option<String>,
     /// Only calls with this status.
+    #[param(value_type = Option<CallStatus>, inline)]
     pub status: Option<String>,
     /// Calls started at or after this RFC 3339 time.
+    #[param(value_type = Option<DateTime<Utc>>, inline)]
     pub from: Option<String>,
     /// Calls started before this RFC 3339 time.
+    #[param(value_type = Option<DateTime<Utc>>, inline)]
     pub to: Option<String>,
     /// The `nextCursor` of the previous page (keyset paging).
     pub cursor: Option<String>,
     /// `transcript`: rows carry their whole transcript (large pages).
+    #[param(value_type = Option<CallLogInclude>, inline)]
     pub include: Option<String>,
 }
 

@@ -136,12 +136,15 @@ async fn search_rejects_blank_queries_and_never_fails_on_odd_input() {
             "{answer}"
         );
     }
-    for max in [0, 51, -1] {
+    for max in [json!(0), json!(51), json!(-1), json!(1.5), json!(1e300)] {
         let (status, answer) =
             search(&app, &user, json!({"query": "refund", "maxResults": max})).await;
-        assert_eq!(status, 422);
+        assert_eq!(status, 422, "{max}");
         assert!(answer["error"]["details"]["fields"]["maxResults"].is_string());
     }
+    // A JSON number: 2.0 is the integer 2, as JSON Schema reads it.
+    let (status, body) = search(&app, &user, json!({"query": "refund", "maxResults": 2.0})).await;
+    assert_eq!(status, 200, "{body}");
     // Stop words only: nothing to search for, and no error.
     let (status, body) = search(&app, &user, json!({"query": "the and of"})).await;
     assert_eq!(status, 200, "{body}");
@@ -307,6 +310,21 @@ async fn entries_crud_with_roles() {
         .sent()
         .await;
     assert_eq!(empty.status(), 422);
+    // Only `category` is cleared by null; elsewhere null is refused, as the
+    // schema says (it used to read as "absent").
+    for field in ["title", "content", "tags", "metadata"] {
+        let r = app
+            .authed(Method::PATCH, &path, &member)
+            .json(&json!({ field: null }))
+            .sent()
+            .await;
+        assert_eq!(r.status(), 422, "{field}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["error"]["details"]["fields"][field],
+            "must not be null"
+        );
+    }
 
     // Members may not delete; admins may.
     let r = app.authed(Method::DELETE, &path, &member).sent().await;

@@ -77,13 +77,13 @@ pub struct CreateAgent {
     #[schema(value_type = Option<ShortId>)]
     pub voice_id: Option<String>,
     /// A JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub voice_settings: Option<Value>,
     /// A JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub llm_settings: Option<Value>,
     /// A JSON array.
-    #[schema(value_type = Option<Vec<Value>>)]
+    #[schema(value_type = Option<schema::JsonArray>)]
     pub tools: Option<Value>,
     pub is_active: Option<bool>,
 }
@@ -95,37 +95,38 @@ pub struct CreateAgent {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAgent {
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = schema::NameText)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ShortId>)]
     pub external_agent_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Message>)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Message>)]
     pub first_message: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Prompt>)]
     pub system_prompt: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Language)]
     pub language: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ShortId>)]
     pub voice_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = schema::JsonObject)]
     pub voice_settings: Option<Option<Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = schema::JsonObject)]
     pub llm_settings: Option<Option<Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// A JSON array.
+    #[schema(value_type = schema::JsonArray)]
     pub tools: Option<Option<Value>>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     pub is_active: Option<Option<bool>>,
 }
 

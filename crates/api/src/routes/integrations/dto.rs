@@ -7,7 +7,7 @@ use storage::models::integrations::Integration;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::input::{FieldErrors, JsonShape, TextRule};
+use crate::input::{FieldErrors, JsonShape, TextRule, schema};
 use crate::providers::{self, catalog};
 use crate::state::AppState;
 
@@ -64,29 +64,29 @@ pub struct IntegrationList {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsInput {
-    #[schema(value_type = String, min_length = 8)]
+    #[schema(value_type = providers::ApiKeyText, required)]
     pub(super) api_key: Option<String>,
     /// Secret of inbound webhook signatures; kept when omitted on an update.
+    #[schema(value_type = Option<WebhookSecret>)]
     pub(super) webhook_secret: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SaveIntegration {
-    /// elevenlabs, vapi or retell.
-    #[schema(value_type = String)]
+    #[schema(value_type = IntegrationProvider, required)]
     pub(super) provider: Option<String>,
-    #[schema(value_type = CredentialsInput)]
+    #[schema(value_type = CredentialsInput, required)]
     pub(super) credentials: Option<CredentialsInput>,
     /// A JSON object; kept when omitted on an update. vapi and retell accept
     /// `baseUrl`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub(super) config: Option<Value>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TestIntegration {
-    #[schema(value_type = String)]
+    #[schema(value_type = IntegrationProvider, required)]
     pub(super) provider: Option<String>,
 }
 
@@ -99,6 +99,17 @@ pub(super) struct Parsed {
 
 /// The secret ElevenLabs signs inbound webhooks with.
 pub(super) const WEBHOOK_SECRET: TextRule = TextRule::line(1024);
+
+crate::wire_rule!(
+    /// A platform an integration connects (`parse_provider`).
+    IntegrationProvider,
+    schema::one_of(PROVIDERS.iter().copied())
+);
+crate::wire_rule!(
+    /// A webhook signing secret: one line.
+    WebhookSecret,
+    schema::line(WEBHOOK_SECRET.max_chars())
+);
 
 pub(super) fn parse_provider(provider: Option<String>, errors: &mut FieldErrors) -> String {
     let provider = provider.unwrap_or_default().trim().to_ascii_lowercase();

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
-use crate::input::{FieldErrors, JsonShape, TextRule, patch};
+use crate::input::{FieldErrors, JsonShape, TextRule, patch, schema};
 
 pub(super) const MAX_TITLE: usize = 500;
 pub(super) const MAX_CONTENT: usize = 200_000;
@@ -80,43 +80,60 @@ impl From<KnowledgeBaseEntry> for EntryResponse {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateEntry {
-    #[schema(value_type = String, max_length = 500)]
+    #[schema(value_type = EntryTitle, required)]
     pub(super) title: Option<String>,
-    #[schema(value_type = String, max_length = 200000)]
+    #[schema(value_type = EntryContent, required)]
     pub(super) content: Option<String>,
+    #[schema(value_type = Option<EntryCategory>)]
     pub(super) category: Option<String>,
+    /// Duplicates are dropped.
+    #[schema(value_type = Option<Vec<EntryTag>>, max_items = 50)]
     pub(super) tags: Option<Vec<String>>,
     /// A JSON object.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     pub(super) metadata: Option<Value>,
 }
 
-/// A partial update: absent fields stay; `category: null` clears it.
+/// A partial update of at least one field: absent fields stay;
+/// `category: null` clears it, `null` elsewhere is a 422.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(min_properties = 1)]
 pub struct UpdateEntry {
-    pub(super) title: Option<String>,
-    pub(super) content: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = EntryTitle)]
+    pub(super) title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = EntryContent)]
+    pub(super) content: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<EntryCategory>)]
     pub(super) category: Option<Option<String>>,
-    pub(super) tags: Option<Vec<String>>,
-    #[schema(value_type = Option<Object>)]
-    pub(super) metadata: Option<Value>,
+    /// Duplicates are dropped.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Vec<EntryTag>, max_items = 50)]
+    pub(super) tags: Option<Option<Vec<String>>>,
+    /// A JSON object.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = schema::JsonObject)]
+    pub(super) metadata: Option<Option<Value>>,
 }
 
 /// Web-search syntax: words (stemmed), "quoted phrase", -excluded, `or`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchRequest {
-    #[schema(value_type = String, max_length = 1000)]
+    #[schema(value_type = SearchQuery, required)]
     pub(super) query: Option<String>,
     /// Only entries of this category.
+    #[schema(value_type = Option<EntryCategory>)]
     pub(super) category: Option<String>,
-    /// Only entries carrying at least one of these tags.
+    /// Only entries carrying at least one of these tags (duplicates dropped).
+    #[schema(value_type = Option<Vec<EntryTag>>, max_items = 50)]
     pub(super) tags: Option<Vec<String>>,
-    /// 1 to 50, default 10.
-    pub(super) max_results: Option<i64>,
+    /// 1 to 50, default 10. A JSON number: `26.0` is 26.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 50)]
+    pub(super) max_results: Option<f64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -149,6 +166,32 @@ pub(super) const CATEGORY: TextRule = TextRule::line(MAX_CATEGORY);
 pub(super) const TAG: TextRule = TextRule::line(MAX_TAG);
 pub(super) const QUERY: TextRule = TextRule::line(MAX_QUERY);
 
+crate::wire_rule!(
+    /// An entry's title: one line.
+    EntryTitle,
+    schema::line(MAX_TITLE)
+);
+crate::wire_rule!(
+    /// An entry's content: multi-line, not blank.
+    EntryContent,
+    schema::multiline_required(MAX_CONTENT)
+);
+crate::wire_rule!(
+    /// A category: one line.
+    EntryCategory,
+    schema::line(MAX_CATEGORY)
+);
+crate::wire_rule!(
+    /// One tag: one line.
+    EntryTag,
+    schema::line(MAX_TAG)
+);
+crate::wire_rule!(
+    /// A search: one line.
+    SearchQuery,
+    schema::line(MAX_QUERY)
+);
+
 pub(super) fn tags(f: &mut FieldErrors, tags: Option<Vec<String>>) -> Option<Vec<String>> {
     tags.map(|t| f.text_list("tags", t, TAG, MAX_TAGS))
 }
@@ -180,12 +223,16 @@ impl CreateEntry {
 impl UpdateEntry {
     pub(super) fn parse(self) -> ApiResult<KnowledgeBaseEntryUpdate> {
         let mut f = FieldErrors::default();
+        let title = f.not_null("title", self.title);
+        let content = f.not_null("content", self.content);
+        let entry_tags = f.not_null("tags", self.tags);
+        let metadata = f.not_null("metadata", self.metadata);
         let update = KnowledgeBaseEntryUpdate {
-            title: f.text("title", self.title, TITLE),
-            content: f.text("content", self.content, CONTENT),
+            title: f.text("title", title, TITLE),
+            content: f.text("content", content, CONTENT),
             category: f.patch_text("category", self.category, CATEGORY),
-            tags: tags(&mut f, self.tags),
-            metadata: f.json("metadata", self.metadata, JsonShape::Object),
+            tags: tags(&mut f, entry_tags),
+            metadata: f.json("metadata", metadata, JsonShape::Object),
         };
         let empty = update.title.is_none()
             && update.content.is_none()
@@ -205,10 +252,16 @@ impl SearchRequest {
         let query = f.text("query", Some(self.query.unwrap_or_default()), QUERY);
         let category = f.text("category", self.category, CATEGORY);
         let tags = tags(&mut f, self.tags).filter(|t| !t.is_empty());
-        let limit = self.max_results.unwrap_or(DEFAULT_RESULTS);
-        if !(1..=MAX_RESULTS).contains(&limit) {
-            f.fail("maxResults", "must be between 1 and 50");
-        }
+        let limit = match self.max_results {
+            None => DEFAULT_RESULTS,
+            // Whole numbers only; the range check makes the cast exact.
+            #[allow(clippy::cast_possible_truncation)]
+            Some(n) if n.fract() == 0.0 && (1.0..=MAX_RESULTS as f64).contains(&n) => n as i64,
+            Some(_) => {
+                f.fail("maxResults", "must be a whole number between 1 and 50");
+                DEFAULT_RESULTS
+            }
+        };
         f.done(kb::Search {
             query: query.unwrap_or_default(),
             category,

@@ -12,7 +12,7 @@ use storage::models::provider_integrations::{
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::input::{FieldErrors, JsonShape, TextRule};
+use crate::input::{FieldErrors, JsonShape, TextRule, schema};
 use crate::providers::{self, catalog};
 use crate::state::AppState;
 
@@ -61,7 +61,7 @@ impl From<ProviderIntegration> for ProviderResponse {
 #[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderCredentials {
-    #[schema(value_type = String, min_length = 8)]
+    #[schema(value_type = providers::ApiKeyText, required)]
     api_key: Option<String>,
 }
 
@@ -71,17 +71,16 @@ pub struct ProviderCredentials {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateProvider {
-    /// tts, stt or llm.
-    #[schema(value_type = String)]
+    #[schema(value_type = ProviderType, required)]
     provider_type: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = ProviderName, required)]
     provider_name: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::NameText, required)]
     display_name: Option<String>,
-    #[schema(value_type = ProviderCredentials)]
+    #[schema(value_type = ProviderCredentials, required)]
     credentials: Option<ProviderCredentials>,
     /// A JSON object; `baseUrl` overrides the provider's default.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     config: Option<Value>,
 }
 
@@ -91,19 +90,33 @@ pub struct CreateProvider {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplaceProvider {
+    /// Must be the current one when given.
+    #[schema(value_type = Option<ProviderType>)]
     provider_type: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = ProviderName, required)]
     provider_name: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = schema::NameText, required)]
     display_name: Option<String>,
     credentials: Option<ProviderCredentials>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::JsonObject>)]
     config: Option<Value>,
 }
 
 type Errors = FieldErrors;
 
 const DISPLAY_NAME: TextRule = TextRule::line(200);
+
+crate::wire_rule!(
+    /// What a provider does (tts, stt or llm), any case.
+    ProviderType,
+    schema::one_of(TYPES.iter().copied())
+);
+crate::wire_rule!(
+    /// A provider's name as `check_name` takes it: 1 to 100 of a-z, 0-9,
+    /// `-`, `_`, `.`, any case, white space around.
+    ProviderName,
+    schema::trimmed("[A-Za-z0-9._-]{1,100}")
+);
 
 fn check_name(name: Option<String>, errors: &mut Errors) -> String {
     let name = name.unwrap_or_default().trim().to_ascii_lowercase();

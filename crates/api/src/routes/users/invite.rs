@@ -14,9 +14,15 @@ use uuid::Uuid;
 use crate::audited::{AdminWrite, Change, audited};
 use crate::auth::input::Email;
 use crate::error::{ApiError, Reply, code};
-use crate::input::FieldErrors;
+use crate::input::{FieldErrors, schema};
 
 use super::parse_role;
+
+crate::wire_rule!(
+    /// A role an invitation may give (`parse_role` without owner).
+    InviteRole,
+    schema::one_of(["admin", "member"])
+);
 
 /// Prefix of invitation tokens.
 pub(super) const INVITE_TOKEN_PREFIX: &str = "esi";
@@ -25,8 +31,9 @@ pub(super) const INVITE_TTL: chrono::Duration = chrono::Duration::days(7);
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct InviteRequest {
+    #[schema(value_type = schema::EmailText, required)]
     pub(super) email: String,
-    /// admin or member.
+    #[schema(value_type = InviteRole, required)]
     pub(super) role: String,
 }
 

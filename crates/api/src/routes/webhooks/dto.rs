@@ -8,8 +8,8 @@ use storage::models::webhooks::Webhook;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::input::FieldErrors;
 use crate::input::text::is_clean;
+use crate::input::{FieldErrors, schema};
 
 pub(super) const MAX_URL: usize = 2048;
 
@@ -56,14 +56,31 @@ pub struct CreatedWebhook {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateWebhook {
-    /// An absolute http(s) URL.
-    #[schema(value_type = String)]
+    #[schema(value_type = WebhookUrl, required)]
     pub(super) url: Option<String>,
-    /// One or more of call.completed, document.processed, document.failed,
-    /// agent.created, agent.updated, agent.deleted.
-    #[schema(value_type = Vec<String>)]
+    /// Duplicates are dropped.
+    #[schema(value_type = Vec<WebhookEvent>, required, min_items = 1)]
     pub(super) events: Option<Vec<String>>,
 }
+
+crate::wire_rule!(
+    /// An absolute http(s) URL (`parse_url`). The parser takes any URL the
+    /// WHATWG rules read with an http(s) scheme and a host; the pattern
+    /// states a plain subset that normalises to itself (or one "/" more, so
+    /// the bound is one short of `MAX_URL`), so a client reading it sends
+    /// one the parser takes.
+    WebhookUrl,
+    schema::text(
+        Some(r"^https?://[a-z][a-z0-9]*(?:\.[a-z][a-z0-9]*)*(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~-]*)*$".into()),
+        None,
+        MAX_URL - 1,
+    )
+);
+crate::wire_rule!(
+    /// An event a webhook may subscribe to.
+    WebhookEvent,
+    schema::one_of(EventKind::subscribable_names())
+);
 
 pub(super) fn parse_url(url: Option<String>) -> Result<String, &'static str> {
     let text = url.ok_or("is required")?.trim().to_owned();
@@ -79,7 +96,13 @@ pub(super) fn parse_url(url: Option<String>) -> Result<String, &'static str> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err("must be an absolute http(s) URL");
     }
-    Ok(parsed.to_string())
+    // What is stored is the normalised URL, which may be longer ("/" added,
+    // characters escaped); the table holds at most MAX_URL.
+    let normalised = parsed.to_string();
+    if normalised.len() > MAX_URL {
+        return Err("must be at most 2048 characters once normalised");
+    }
+    Ok(normalised)
 }
 
 pub(super) fn parse_events(events: Option<Vec<String>>) -> Result<Vec<String>, String> {
