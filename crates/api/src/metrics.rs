@@ -54,7 +54,9 @@ pub async fn track_requests(
     };
     let elapsed = started.elapsed().as_secs_f64();
     REQUEST_SERIES.with_borrow_mut(|series_of| {
-        let (count, latency) = series_of.entry(series).or_insert_with_key(SeriesKey::register);
+        let (count, latency) = series_of
+            .entry(series)
+            .or_insert_with_key(SeriesKey::register);
         count.increment(1);
         latency.record(elapsed);
     });

@@ -77,11 +77,9 @@ impl Application {
 pub fn build_state(config: &ApiConfig) -> anyhow::Result<AppState> {
     let redis =
         kv::RedisPool::connect_lazy(&config.redis).context("REDIS_URL is not a valid Redis URL")?;
-    let db = storage::Database::connect_lazy_per_thread(
-        &config.database,
-        http_workers(&config.server),
-    )
-    .with_write_pins(redis.clone());
+    let db =
+        storage::Database::connect_lazy_per_thread(&config.database, http_workers(&config.server))
+            .with_write_pins(redis.clone());
     let cache = kv::cache::Cache::with_first_level(redis.clone(), config.redis.clone())
         .with_write_pins(db.write_pins().cloned());
     let budget = kv::rate_limit::Leases::new(redis.clone());

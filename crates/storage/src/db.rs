@@ -240,7 +240,11 @@ impl Database {
     }
 
     pub fn stats(&self) -> PoolStats {
-        pools_stats(self.primary.built(), self.primary.max_connections(), &self.waiting)
+        pools_stats(
+            self.primary.built(),
+            self.primary.max_connections(),
+            &self.waiting,
+        )
     }
 
     /// One report per configured replica, in configuration order.

@@ -81,8 +81,7 @@ impl ThreadPools {
     }
 
     fn shard(&self, index: usize) -> &PgPool {
-        self.shards[index]
-            .get_or_init(|| build_pool(self.url.expose_secret(), &self.shard_config))
+        self.shards[index].get_or_init(|| build_pool(self.url.expose_secret(), &self.shard_config))
     }
 
     /// The pools built so far (a shard no thread has used holds nothing).

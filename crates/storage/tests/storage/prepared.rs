@@ -33,11 +33,20 @@ async fn prepared_call_log_statements(conn: &mut AsyncPgConnection) -> i64 {
 async fn call_log_pages_reuse_one_prepared_statement_per_shape() {
     let test = TestDatabase::new().await;
     let mut conn = AsyncPgConnection::establish(test.url()).await.unwrap();
-    let (org, filter, page) = (Uuid::new_v4(), CallLogFilter::default(), PageRequest::new(1, 50).unwrap());
-    let cursor = Cursor { started_at: Utc::now(), id: Uuid::new_v4() };
+    let (org, filter, page) = (
+        Uuid::new_v4(),
+        CallLogFilter::default(),
+        PageRequest::new(1, 50).unwrap(),
+    );
+    let cursor = Cursor {
+        started_at: Utc::now(),
+        id: Uuid::new_v4(),
+    };
     for _ in 0..3 {
         for transcripts in [false, true] {
-            call_logs::page_list(&mut conn, org, &filter, page, None, transcripts).await.unwrap();
+            call_logs::page_list(&mut conn, org, &filter, page, None, transcripts)
+                .await
+                .unwrap();
             call_logs::page_list(&mut conn, org, &filter, page, Some(cursor), transcripts)
                 .await
                 .unwrap();

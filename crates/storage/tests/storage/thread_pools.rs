@@ -59,8 +59,16 @@ async fn each_bound_thread_uses_its_own_connections_within_the_shared_budget() {
         pids.dedup();
         pids.len()
     };
-    assert_eq!(distinct(&first), 2, "a shard holds half of the 4 connections");
-    assert_eq!(distinct(&second), 2, "a shard holds half of the 4 connections");
+    assert_eq!(
+        distinct(&first),
+        2,
+        "a shard holds half of the 4 connections"
+    );
+    assert_eq!(
+        distinct(&second),
+        2,
+        "a shard holds half of the 4 connections"
+    );
     let stats = db.stats();
     assert_eq!(stats.max, 4, "the budget is the configured one");
     assert!(stats.total <= 4, "{stats:?}");
