@@ -182,6 +182,12 @@ impl Bus {
         // reconnects to the new primary.
         let client = self.redis.target().client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
+        // Pings go out on a connection of their own, not through the pool:
+        // a saturated pool, or its breaker cooling down, must not silence
+        // them. Otherwise the first level turns off under load, every read
+        // goes to Redis, the pool saturates further and the pings never get
+        // through again (seen: a whole benchmark run served from Redis).
+        let pinger = client.get_multiplexed_async_connection().await?;
         let bus_channel = self.bus_channel();
         let ack_channel = self.ack_channel(&self.instance);
         pubsub.subscribe(&[&bus_channel, &ack_channel]).await?;
@@ -201,16 +207,25 @@ impl Bus {
                         self.hear(&payload);
                     }
                 }
-                _ = ticks.tick() => self.ping(),
+                _ = ticks.tick() => self.ping(&pinger),
             }
         }
     }
 
     /// Proves the subscription alive to this process' first level, and
     /// keeps `failing_since` current.
-    fn ping(self: &Arc<Self>) {
+    fn ping(self: &Arc<Self>, pinger: &redis::aio::MultiplexedConnection) {
         let sent = self.local.as_ref().map_or(0, |local| local.now_ms());
-        self.spawn_publish(self.ack_channel(&self.instance), format!("ping {sent}"));
+        let (channel, payload) = (self.ack_channel(&self.instance), format!("ping {sent}"));
+        let (mut conn, timeout) = (pinger.clone(), self.redis.timeout());
+        let (failing_since, origin) = (self.failing_since.clone(), self.origin);
+        tokio::spawn(async move {
+            let mut publish = redis::cmd("PUBLISH");
+            publish.arg(channel).arg(payload);
+            let published =
+                tokio::time::timeout(timeout, publish.query_async::<usize>(&mut conn)).await;
+            note(&failing_since, origin, matches!(published, Ok(Ok(_))));
+        });
     }
 
     fn spawn_publish(&self, channel: String, payload: String) {

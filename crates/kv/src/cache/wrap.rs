@@ -26,16 +26,20 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        if !self.redis.available() {
-            record(ns, CacheStatus::Miss);
-            return loader().await.map(|v| (v, CacheStatus::Miss));
-        }
         // Taken before anything is read: a fill that raced an invalidation
         // is then never kept in the first level.
         let snapshot = self.local.as_ref().and_then(|l| l.snapshot());
+        // The first level answers even while the pool's breaker cools down:
+        // it serves only while the bus proves invalidations still arrive
+        // (its pings have their own connection), which is what keeps it
+        // fresh, not whether the pool's last call was in time.
         if let Some(value) = self.local_get::<T>(snapshot, ns, scope, key) {
             record(ns, CacheStatus::HitLocal);
             return Ok((value, CacheStatus::HitLocal));
+        }
+        if !self.redis.available() {
+            record(ns, CacheStatus::Miss);
+            return loader().await.map(|v| (v, CacheStatus::Miss));
         }
         let first = self.lookup::<T>(ns, scope, key).await;
         if let Lookup::Hit(value) = first {
