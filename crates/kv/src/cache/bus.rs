@@ -10,7 +10,7 @@
 //! has not heard any later ping either, so its first level stopped serving.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -182,12 +182,16 @@ impl Bus {
         // reconnects to the new primary.
         let client = self.redis.target().client().await?;
         let mut pubsub = client.get_async_pubsub().await?;
-        // Pings go out on a connection of their own, not through the pool:
-        // a saturated pool, or its breaker cooling down, must not silence
-        // them. Otherwise the first level turns off under load, every read
-        // goes to Redis, the pool saturates further and the pings never get
-        // through again (seen: a whole benchmark run served from Redis).
-        let pinger = client.get_multiplexed_async_connection().await?;
+        // The listener publishes its pings and acks on a connection of its
+        // own, not through the pool: a saturated pool, or its breaker cooling
+        // down, must not silence them. Otherwise the first level turns off
+        // under load, every read goes to Redis, the pool saturates further
+        // and the pings never get through again (seen: a whole benchmark run
+        // served from Redis).
+        let publisher = Publisher {
+            conn: client.get_multiplexed_async_connection().await?,
+            broken: Arc::new(AtomicBool::new(false)),
+        };
         let bus_channel = self.bus_channel();
         let ack_channel = self.ack_channel(&self.instance);
         pubsub.subscribe(&[&bus_channel, &ack_channel]).await?;
@@ -202,46 +206,51 @@ impl Bus {
                     let Some(message) = message else { return Ok(()) };
                     let Ok(payload) = message.get_payload::<String>() else { continue };
                     if message.get_channel_name() == bus_channel {
-                        self.apply(&payload);
+                        self.apply(&payload, &publisher);
                     } else {
                         self.hear(&payload);
                     }
                 }
-                _ = ticks.tick() => self.ping(&pinger),
+                _ = ticks.tick() => {
+                    // A dropped publishing connection does not come back by
+                    // itself: start over with a new one (and a new
+                    // subscription, which flushes the first level).
+                    if publisher.broken.load(Ordering::SeqCst) {
+                        return Err(std::io::Error::other("bus publishing connection lost").into());
+                    }
+                    self.ping(&publisher);
+                }
             }
         }
     }
 
-    /// Proves the subscription alive to this process' first level, and
-    /// keeps `failing_since` current.
-    fn ping(self: &Arc<Self>, pinger: &redis::aio::MultiplexedConnection) {
+    /// Proves the subscription alive to this process' first level.
+    fn ping(&self, publisher: &Publisher) {
         let sent = self.local.as_ref().map_or(0, |local| local.now_ms());
-        let (channel, payload) = (self.ack_channel(&self.instance), format!("ping {sent}"));
-        let (mut conn, timeout) = (pinger.clone(), self.redis.timeout());
+        self.publish(
+            publisher,
+            self.ack_channel(&self.instance),
+            format!("ping {sent}"),
+        );
+    }
+
+    /// Publishes on the listener's connection within the Redis timeout, and
+    /// keeps `failing_since` current.
+    fn publish(&self, publisher: &Publisher, channel: String, payload: String) {
+        let (mut conn, broken) = (publisher.conn.clone(), publisher.broken.clone());
+        let timeout = self.redis.timeout();
         let (failing_since, origin) = (self.failing_since.clone(), self.origin);
         tokio::spawn(async move {
             let mut publish = redis::cmd("PUBLISH");
             publish.arg(channel).arg(payload);
             let published =
                 tokio::time::timeout(timeout, publish.query_async::<usize>(&mut conn)).await;
+            if let Ok(Err(e)) = &published
+                && (e.is_io_error() || e.is_connection_dropped())
+            {
+                broken.store(true, Ordering::SeqCst);
+            }
             note(&failing_since, origin, matches!(published, Ok(Ok(_))));
-        });
-    }
-
-    fn spawn_publish(&self, channel: String, payload: String) {
-        let redis = self.redis.clone();
-        let (failing_since, origin) = (self.failing_since.clone(), self.origin);
-        tokio::spawn(async move {
-            let published = redis
-                .run(|mut conn| async move {
-                    redis::cmd("PUBLISH")
-                        .arg(channel)
-                        .arg(payload)
-                        .query_async::<usize>(&mut *conn)
-                        .await
-                })
-                .await;
-            note(&failing_since, origin, published.is_ok());
         });
     }
 
@@ -269,7 +278,7 @@ impl Bus {
     }
 
     /// Drops what a bus message names, then acknowledges it to its sender.
-    fn apply(&self, payload: &str) {
+    fn apply(&self, payload: &str, publisher: &Publisher) {
         let mut parts = payload.split(' ');
         let (Some(sender), Some(nonce), Some(scope), Some(names)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -296,9 +305,16 @@ impl Bus {
                 self.acknowledge(nonce);
             }
         } else if sender != "-" {
-            self.spawn_publish(self.ack_channel(sender), format!("ack {nonce}"));
+            self.publish(publisher, self.ack_channel(sender), format!("ack {nonce}"));
         }
     }
+}
+
+/// The listener's own connection for its pings and acks; `broken` once it
+/// dropped, so the listener starts over.
+struct Publisher {
+    conn: redis::aio::MultiplexedConnection,
+    broken: Arc<AtomicBool>,
 }
 
 /// Records whether a publish worked, for `outlast_stale_readers`.
